@@ -1,0 +1,1 @@
+"""Build, hold, reason over, validate and export the graph in Oxigraph."""

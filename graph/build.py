@@ -1,0 +1,188 @@
+"""``ruhrkg build``: parse, map, validate, reason, load, export, publish.
+
+>>> result = build(data_dir=tmp_path)              # doctest: +SKIP
+>>> result.build.manifest["counts"]["forums"]      # doctest: +SKIP
+20
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from ruhrkg.mappings import mapper
+from ruhrkg.mappings.parser import parse_text
+from ruhrkg.mappings.records import ParseWarning
+from ruhrkg.mappings.vocab import GRAPHS, RK
+
+from . import export, reason, store, terms, validate
+
+
+class BuildError(Exception):
+    """A build that cannot finish; the previous build stays current."""
+
+
+@dataclass
+class BuildResult:
+    build: store.Build
+    warnings: list[ParseWarning]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+COUNTED = {
+    "forums": RK.Forum,
+    "events": RK.Event,
+    "ministries": RK.Ministry,
+    "units": RK.OrganizationalUnit,
+    "persons": RK.Person,
+    "memberships": RK.ForumMembership,
+    "organizations": RK.Organization,
+    "venues": RK.Venue,
+    "cities": RK.City,
+}
+
+
+def packaged_source() -> str:
+    return resources.files("ruhrkg.source").joinpath("steckbriefe-themenforen-2019.txt").read_text(encoding="utf-8")
+
+
+def ontology_graph() -> Graph:
+    return _packaged_ttl("ruhrkg.ttl")
+
+
+def shapes_graph() -> Graph:
+    return _packaged_ttl("shapes.ttl")
+
+
+def _packaged_ttl(name: str) -> Graph:
+    g = Graph()
+    g.parse(data=resources.files("ruhrkg.ontology").joinpath(name).read_text(encoding="utf-8"), format="turtle")
+    return g
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("ruhrkg")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+def build(
+    *,
+    source: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build the graph from the source document into a new store and make it current.
+
+    Raises :class:`BuildError` (and leaves the current build untouched) if the
+    source cannot be read or the data does not conform to the SHACL shapes.
+    """
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    text = _read_source(source)
+    doc = parse_text(text)
+    lap("parse")
+    say(f"parsed {len(doc.forums)} forums, {sum(len(f.events) for f in doc.forums)} events")
+
+    data = mapper.to_graph(doc)
+    ontology = ontology_graph()
+    lap("map")
+
+    report = validate.validate(data, shapes_graph())
+    lap("validate")
+    if not report.conforms:
+        raise BuildError(report.text())
+    say("SHACL: the data conforms to the shapes")
+
+    inferred = reason.inferred_triples(data, ontology)
+    lap("reason")
+    say(f"OWL-RL: {len(inferred)} inferred triples")
+
+    content_hash = _content_hash(data, ontology)
+    version = f"{package_version()}+{content_hash[:12]}"
+    built_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    counts = {name: len(set(data.subjects(RDF.type, cls))) for name, cls in COUNTED.items()}
+    entities = len({s for s in data.subjects(RDF.type, None)})
+    description = list(
+        mapper.dataset_triples(
+            version=version,
+            build_time=built_at,
+            triples=len(data),
+            class_counts={cls: counts[name] for name, cls in COUNTED.items()},
+            entities=entities,
+        )
+    )
+    for t in description:
+        data.add(t)
+    lap("describe")
+
+    root = store.data_dir(data_dir)
+    with store.build_lock(root):
+        build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
+        staging = store.staging_dir(root, build_id)
+        st = ox.Store(str(staging / "store"))
+        st.bulk_extend(terms.quads(data, GRAPHS["data"]))
+        st.bulk_extend(terms.quads(ontology, GRAPHS["ontology"]))
+        st.bulk_extend(terms.quads(inferred, GRAPHS["inferred"]))
+        st.flush()
+        lap("load")
+        export.write_dumps(st, staging / "downloads")
+        del st
+        lap("export")
+        manifest = {
+            "version": version,
+            "content_hash": content_hash,
+            "built_at": built_at.isoformat(),
+            "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "counts": counts,
+            "triples": {"data": len(data), "ontology": len(ontology), "inferred": len(inferred)},
+            "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
+            "timings": {k: round(v, 4) for k, v in timings.items()},
+        }
+        published = store.publish(root, staging, manifest)
+        lap("publish")
+    published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
+    return BuildResult(published, doc.warnings, timings)
+
+
+def _read_source(source: str | Path | None) -> str:
+    if source is None:
+        return packaged_source()
+    try:
+        raw = Path(source).read_bytes()
+    except OSError as e:
+        raise BuildError(f"cannot read the source document {source}: {e.strerror or e}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BuildError(f"the source document {source} is not UTF-8 text (byte {e.start})") from e
+    if "Steckbrief Themenforum" not in text:
+        raise BuildError(f"{source} holds no 'Steckbrief Themenforum' section: is it the Steckbriefe document?")
+    return text
+
+
+def _content_hash(*graphs: Graph) -> str:
+    h = hashlib.sha256()
+    for g in graphs:
+        for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in g):
+            h.update(line.encode("utf-8") + b"\n")
+        h.update(b"--\n")
+    return h.hexdigest()

@@ -1,0 +1,111 @@
+"""Serialisations of the graph: Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML.
+
+Output is deterministic: statements are sorted by their N-Triples text, so
+two builds of the same document give byte-identical files (apart from the
+build time in the dataset description) and diffs stay small.
+"""
+
+from __future__ import annotations
+
+import enum
+import gzip
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    rdf_format: ox.RdfFormat
+    extension: str
+    media_type: str
+    quads: bool
+
+
+class ExportFormat(enum.Enum):
+    """The export formats, by the names the CLI and URLs use."""
+
+    TURTLE = Format("turtle", ox.RdfFormat.TURTLE, "ttl", "text/turtle", False)
+    NTRIPLES = Format("ntriples", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples", False)
+    NQUADS = Format("nquads", ox.RdfFormat.N_QUADS, "nq", "application/n-quads", True)
+    TRIG = Format("trig", ox.RdfFormat.TRIG, "trig", "application/trig", True)
+    JSONLD = Format("jsonld", ox.RdfFormat.JSON_LD, "jsonld", "application/ld+json", False)
+    RDFXML = Format("rdfxml", ox.RdfFormat.RDF_XML, "rdf", "application/rdf+xml", False)
+
+    @classmethod
+    def named(cls, name: str) -> ExportFormat:
+        for f in cls:
+            if f.value.name == name or f.value.extension == name:
+                return f
+        raise ValueError(f"unknown format {name!r}; choose one of {', '.join(cls.names())}")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.value.name for f in cls]
+
+
+class Selection(enum.Enum):
+    """Which graphs an export holds."""
+
+    DATA = "data"  # the asserted data graph
+    ALL = "all"  # data, ontology, inferred (and links, when present)
+
+
+def statements(store: ox.Store, fmt: ExportFormat, selection: Selection) -> list:
+    """The sorted triples (or quads, for quad formats) of an export."""
+    quads = sorted_quads(store, selection)
+    return quads if fmt.value.quads else merged_triples(quads)
+
+
+def sorted_quads(store: ox.Store, selection: Selection) -> list[ox.Quad]:
+    """The quads of the selected graphs, sorted by graph, subject, predicate, object."""
+    if selection is Selection.DATA:
+        graphs = [ox.NamedNode(GRAPHS["data"])]
+    else:
+        graphs = sorted(store.named_graphs(), key=str)
+    out = []
+    for g in graphs:
+        out += sorted(store.quads_for_pattern(None, None, None, g), key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    return out
+
+
+def merged_triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    """The triples of ``quads`` without their graph names, duplicates removed, sorted."""
+    return sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def serialize(store: ox.Store, fmt: ExportFormat, selection: Selection = Selection.DATA) -> bytes:
+    """One export as bytes."""
+    return write(statements(store, fmt, selection), fmt)
+
+
+def write(items: Iterable, fmt: ExportFormat, output=None):
+    prefixes = PREFIXES if fmt in (ExportFormat.TURTLE, ExportFormat.TRIG, ExportFormat.RDFXML) else None
+    return ox.serialize(items, output, fmt.value.rdf_format, prefixes=prefixes)
+
+
+DUMP_FORMATS = (ExportFormat.TURTLE, ExportFormat.NTRIPLES, ExportFormat.NQUADS, ExportFormat.TRIG, ExportFormat.JSONLD)
+
+
+def write_dumps(store: ox.Store, directory: Path) -> list[Path]:
+    """The full dumps served under ``/downloads/``: every graph, plain and gzip-compressed.
+
+    Triple formats merge the graphs; quad formats keep each graph's name.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    quads = sorted_quads(store, Selection.ALL)
+    triples = merged_triples(quads)
+    for fmt in DUMP_FORMATS:
+        data = write(quads if fmt.value.quads else triples, fmt)
+        path = directory / f"ruhrkg.{fmt.value.extension}"
+        path.write_bytes(data)
+        gz = path.with_name(path.name + ".gz")
+        gz.write_bytes(gzip.compress(data, mtime=0))
+        written += [path, gz]
+    return written

@@ -1,0 +1,175 @@
+"""Running SPARQL queries against a build's store, and printing their results.
+
+>>> import pyoxigraph as ox
+>>> st = ox.Store()
+>>> print(run(st, "SELECT ?x WHERE { BIND(1 AS ?x) }", output="table").decode())
+x
+-
+1
+<BLANKLINE>
+(1 row)
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+
+from .saved import SavedQuery
+
+OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]
+RESULT_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+DATASETS = ["default", "inferred", "union"]
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+
+class QueryError(Exception):
+    """A query that cannot be parsed or run, or a bad parameter."""
+
+
+def dataset_kwargs(dataset: str) -> dict:
+    """``Store.query`` keyword arguments for a named dataset choice.
+
+    ``default``: data + ontology; ``inferred``: data + ontology + inferred
+    triples; ``union``: every graph of the store.
+    """
+    if dataset == "default":
+        return {"default_graph": [ox.NamedNode(GRAPHS["data"]), ox.NamedNode(GRAPHS["ontology"])]}
+    if dataset == "inferred":
+        return {"default_graph": [ox.NamedNode(GRAPHS[g]) for g in ("data", "ontology", "inferred")]}
+    if dataset == "union":
+        return {"use_default_graph_as_union": True}
+    raise QueryError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+
+
+def parse_params(pairs) -> dict[str, list[str]]:
+    """``["a=1", "a=2", "b=x"]`` -> ``{"a": ["1", "2"], "b": ["x"]}``."""
+    out: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise QueryError(f"bad parameter {pair!r}: write NAME=VALUE")
+        out.setdefault(name.strip(), []).append(value)
+    return out
+
+
+def substitutions(query: SavedQuery, values: dict[str, list[str]]) -> dict:
+    """Typed pyoxigraph terms for a saved query's parameters (defaults filled in).
+
+    A value is never pasted into the query text; it is bound as a term.
+    """
+    known = {p.name: p for p in query.parameters}
+    for name in values:
+        if name not in known:
+            allowed = ", ".join(known) or "none"
+            raise QueryError(f"saved query {query.name!r} has no parameter {name!r} (parameters: {allowed})")
+    out = {}
+    for p in query.parameters:
+        given = values.get(p.name)
+        if not given:
+            if p.default is None:
+                continue
+            given = [str(p.default)]
+        if len(given) > 1:
+            raise QueryError(f"parameter {p.name!r} takes one value")
+        raw = given[0]
+        if p.values and raw not in [str(v) for v in p.values]:
+            raise QueryError(f"parameter {p.name!r} must be one of {', '.join(map(str, p.values))}, not {raw!r}")
+        out[ox.Variable(p.name)] = term(p.type, raw, p.name)
+    return out
+
+
+def term(kind: str, raw: str, name: str = "value"):
+    """A typed term for a parameter value; :class:`QueryError` if it does not fit the type."""
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?\d{1,18}", raw.strip()):
+            raise QueryError(f"parameter {name!r} must be an integer, not {raw!r}")
+        return ox.Literal(str(int(raw)), datatype=XSD_INTEGER)
+    if kind == "iri":
+        try:
+            if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", raw):
+                raise ValueError
+            return ox.NamedNode(raw)
+        except ValueError:
+            raise QueryError(f"parameter {name!r} must be an absolute IRI, not {raw!r}") from None
+    return ox.Literal(raw)
+
+
+def execute(store: ox.Store, text: str, *, substitutions: dict | None = None, dataset: str = "default"):
+    """Run a query; :class:`QueryError` with the parser's message if it is malformed."""
+    try:
+        return store.query(text, substitutions=substitutions or None, **dataset_kwargs(dataset))
+    except SyntaxError as e:
+        raise QueryError(f"malformed query: {e}") from None
+    except (OSError, ValueError, TypeError) as e:
+        raise QueryError(f"query failed: {e}") from None
+
+
+def run(store: ox.Store, text: str, *, substitutions: dict | None = None, dataset: str = "default", output: str = "table") -> bytes:
+    """Run a query and serialise its result in ``output`` (see :data:`OUTPUT_FORMATS`)."""
+    result = execute(store, text, substitutions=substitutions, dataset=dataset)
+    if isinstance(result, ox.QueryTriples):
+        fmt = RDF_FORMATS.get(output, ox.RdfFormat.TURTLE)
+        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
+        triples = list(result)
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        return ox.serialize(triples, None, fmt, prefixes=prefixes)
+    if output in RESULT_FORMATS:
+        return result.serialize(format=RESULT_FORMATS[output])
+    if output != "table":
+        raise QueryError(f"a {'ASK' if isinstance(result, ox.QueryBoolean) else 'SELECT'} query cannot be written as {output}")
+    if isinstance(result, ox.QueryBoolean):
+        return (("true" if bool(result) else "false") + "\n").encode()
+    return table(result).encode("utf-8")
+
+
+def table(solutions: ox.QuerySolutions, *, width: int = 60) -> str:
+    """A plain-text table, IRIs shortened with the project's prefixes."""
+    names = [v.value for v in solutions.variables]
+    rows = [[_cell(s[n], width) for n in names] for s in solutions]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.append(f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return "\n".join(lines)
+
+
+def _cell(term, width: int) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        text = shorten(term.value)
+    elif isinstance(term, ox.Literal):
+        text = term.value
+    else:
+        text = str(term)
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shorten(iri: str) -> str:
+    """``https://w3id.org/ruhrkg/def#Forum`` -> ``rk:Forum``."""
+    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
+    if best is None:
+        return f"<{iri}>"
+    prefix = next(p for p, ns in PREFIXES.items() if ns == best)
+    return f"{prefix}:{iri[len(best):]}"

@@ -1,0 +1,1 @@
+"""Parse the Steckbriefe document and map it to RDF (the lowest layer)."""

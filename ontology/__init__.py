@@ -1,0 +1,1 @@
+"""The ruhrkg ontology (OWL, Turtle) and its SHACL shapes."""

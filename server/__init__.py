@@ -1,0 +1,1 @@
+"""The web layer: the Flask app, the SPARQL endpoint and the command line."""
