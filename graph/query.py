@@ -118,7 +118,7 @@ def execute(store: ox.Store, text: str, *, substitutions: dict | None = None, da
         return store.query(text, substitutions=substitutions or None, **dataset_kwargs(dataset))
     except SyntaxError as e:
         raise QueryError(f"malformed query: {e}") from None
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, RuntimeError) as e:
         raise QueryError(f"query failed: {e}") from None
 
 

@@ -8,8 +8,8 @@ description, values). Parameters are bound with pyoxigraph
 variable the query projects.
 
 >>> q = load("forums")
->>> q.name, q.summary["en"][:10], "forum" in q.variables
-('forums', 'One row p', True)
+>>> q.name, q.summary["en"][:7], "forum" in q.variables
+('forums', 'One row', True)
 """
 
 from __future__ import annotations

@@ -1,0 +1,60 @@
+"""Saved queries: documented headers and the exact result variables users rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from ruhrkg.graph import query, saved
+
+CONTRACT = {
+    "forums": ["forum", "number", "title", "question", "leadMinistry"],
+    "forum-ministries": ["number", "ministry", "role"],
+    "moderators": ["number", "name", "position", "organization"],
+    "events": ["number", "ordinal", "format", "startDate", "endDate", "startTime", "endTime", "allDay", "venue",
+               "city", "participantsMin", "participantsMax"],
+    "ministry-co-participation": ["ministryA", "ministryB", "forums"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_contracted_variables(store, name):
+    result = query.execute(store, saved.load(name).text)
+    assert [v.value for v in result.variables] == CONTRACT[name]
+    assert list(saved.load(name).variables) == CONTRACT[name]
+
+
+@pytest.mark.parametrize("name", saved.names())
+def test_every_saved_query_is_documented_in_both_languages(name):
+    q = saved.load(name)
+    for text in (q.summary, q.description):
+        assert len(text["en"]) > 20 and len(text["de"]) > 20
+    assert q.tags
+
+
+@pytest.mark.parametrize("name", saved.names())
+def test_every_saved_query_runs_and_returns_rows(store, name):
+    assert list(query.execute(store, saved.load(name).text))
+
+
+def test_malformed_header_is_reported():
+    with pytest.raises(saved.SavedQueryError, match="not valid YAML"):
+        saved.parse("x", "#+ summary: [unclosed\nSELECT * WHERE { ?s ?p ?o }")
+    with pytest.raises(saved.SavedQueryError, match="'en' and 'de'"):
+        saved.parse("x", "#+ summary: just english\nSELECT * WHERE { ?s ?p ?o }")
+
+
+def test_parameter_must_be_projected():
+    text = "#+ summary: {en: aaaaaaaaaaaaaaaaaaaaa, de: bbbbbbbbbbbbbbbbbbbbbbb}\n#+ description: {en: a, de: b}\n" \
+           "#+ parameters:\n#+   m: {type: string}\nSELECT ?x WHERE { ?x ?p ?m }"  # fmt: skip
+    with pytest.raises(saved.SavedQueryError, match="projected"):
+        saved.parse("x", text)
+
+
+def test_projection_parser():
+    assert saved._projected("SELECT ?a (COUNT(DISTINCT ?b) AS ?n) ?c WHERE {}") == ["a", "n", "c"]
+    assert saved._projected("SELECT DISTINCT ?a WHERE {}") == ["a"]
+
+
+def test_unknown_saved_query_name_is_rejected_without_touching_files():
+    with pytest.raises(saved.SavedQueryError):
+        saved.load("../pyproject")
