@@ -32,7 +32,15 @@ def run_build(data_dir: Path) -> tuple[float, int, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from ruhrkg.server.cli import main; main()", "build", "-q", "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-c",
+            "from ruhrkg.server.cli import main; main()",
+            "build",
+            "-q",
+            "--data-dir",
+            str(data_dir),
+        ],
         check=True,
     )
     wall = time.perf_counter() - t0
@@ -45,8 +53,7 @@ def peers(data_dir: Path, runs: int) -> dict[str, list[float]]:
     import pyoxigraph as ox
 
     from ruhrkg.graph import reason
-    from ruhrkg.graph.build import ontology_graph
-    from ruhrkg.graph.build import packaged_source
+    from ruhrkg.graph.build import ontology_graph, packaged_source
     from ruhrkg.mappings.mapper import to_graph
     from ruhrkg.mappings.parser import parse_text
 
@@ -104,7 +111,9 @@ def main() -> None:
     print("| peer | median | max | note |")
     print("|---|---:|---:|---|")
     plain, ours = med(peer["owlrl plain closure"]), med(peer["ruhrkg reasoning (same process)"])
-    print(f"| owlrl, plain closure of data + ontology | {plain:.2f} s | {max(peer['owlrl plain closure']):.2f} s | reference |")
+    print(
+        f"| owlrl, plain closure of data + ontology | {plain:.2f} s | {max(peer['owlrl plain closure']):.2f} s | reference |"
+    )
     print(f"| ruhrkg reasoning (owlrl, optimised) | {ours:.2f} s | {max(peer['ruhrkg reasoning (same process)']):.2f} s "
           f"| {plain / ours:.1f}× faster, same entailments (tested) |")  # fmt: skip
     bulk = med(peer["pyoxigraph bulk_load"])

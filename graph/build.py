@@ -19,12 +19,11 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
+from ruhrkg.graph import export, reason, store, terms, validate
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
 from ruhrkg.mappings.records import ParseWarning
 from ruhrkg.mappings.vocab import GRAPHS, RK
-
-from . import export, reason, store, terms, validate
 
 
 class BuildError(Exception):
@@ -118,7 +117,7 @@ def build(
 
     content_hash = _content_hash(data, ontology)
     version = f"{package_version()}+{content_hash[:12]}"
-    built_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     counts = {name: len(set(data.subjects(RDF.type, cls))) for name, cls in COUNTED.items()}
     entities = len({s for s in data.subjects(RDF.type, None)})
     description = list(

@@ -70,7 +70,10 @@ def sorted_quads(store: ox.Store, selection: Selection) -> list[ox.Quad]:
         graphs = sorted(store.named_graphs(), key=str)
     out = []
     for g in graphs:
-        out += sorted(store.quads_for_pattern(None, None, None, g), key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+        out += sorted(
+            store.quads_for_pattern(None, None, None, g),
+            key=lambda q: (str(q.subject), str(q.predicate), str(q.object)),
+        )
     return out
 
 

@@ -17,9 +17,8 @@ import re
 
 import pyoxigraph as ox
 
+from ruhrkg.graph.saved import SavedQuery
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
-
-from .saved import SavedQuery
 
 OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]
 RESULT_FORMATS = {
@@ -122,7 +121,9 @@ def execute(store: ox.Store, text: str, *, substitutions: dict | None = None, da
         raise QueryError(f"query failed: {e}") from None
 
 
-def run(store: ox.Store, text: str, *, substitutions: dict | None = None, dataset: str = "default", output: str = "table") -> bytes:
+def run(
+    store: ox.Store, text: str, *, substitutions: dict | None = None, dataset: str = "default", output: str = "table"
+) -> bytes:
     """Run a query and serialise its result in ``output`` (see :data:`OUTPUT_FORMATS`)."""
     result = execute(store, text, substitutions=substitutions, dataset=dataset)
     if isinstance(result, ox.QueryTriples):
@@ -135,7 +136,9 @@ def run(store: ox.Store, text: str, *, substitutions: dict | None = None, datase
     if output in RESULT_FORMATS:
         return result.serialize(format=RESULT_FORMATS[output])
     if output != "table":
-        raise QueryError(f"a {'ASK' if isinstance(result, ox.QueryBoolean) else 'SELECT'} query cannot be written as {output}")
+        raise QueryError(
+            f"a {'ASK' if isinstance(result, ox.QueryBoolean) else 'SELECT'} query cannot be written as {output}"
+        )
     if isinstance(result, ox.QueryBoolean):
         return (("true" if bool(result) else "false") + "\n").encode()
     return table(result).encode("utf-8")
@@ -146,9 +149,9 @@ def table(solutions: ox.QuerySolutions, *, width: int = 60) -> str:
     names = [v.value for v in solutions.variables]
     rows = [[_cell(s[n], width) for n in names] for s in solutions]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip()]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append(f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
     return "\n".join(lines)
 
@@ -172,4 +175,4 @@ def shorten(iri: str) -> str:
     if best is None:
         return f"<{iri}>"
     prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-    return f"{prefix}:{iri[len(best):]}"
+    return f"{prefix}:{iri[len(best) :]}"

@@ -44,12 +44,9 @@ class Gazetteer:
         self.areas = {a["key"]: Entry(a["key"], a["de"], en=a["en"]) for a in data["areas"]}
         self.cities = {c["key"]: _entry(c) for c in data["cities"]}
         self.ministries = {
-            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"])
-            for m in data["ministries"]
+            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"]) for m in data["ministries"]
         }
-        self.units = {
-            u["code"]: Entry(u["code"], u["de"], en=u["en"], extra={"of": u["of"]}) for u in data["units"]
-        }
+        self.units = {u["code"]: Entry(u["code"], u["de"], en=u["en"], extra={"of": u["of"]}) for u in data["units"]}
         self.organizations = {o["key"]: _entry(o) for o in data["organizations"]}
         self.venues = {v["key"]: _entry(v) for v in data["venues"]}
         self._ministry_alias = {a: m.key for m in self.ministries.values() for a in (m.key, *m.aliases)}

@@ -22,7 +22,7 @@ import unicodedata
 
 from rdflib import URIRef
 
-from .vocab import ID
+from ruhrkg.mappings.vocab import ID
 
 SOURCE_KEY = "steckbriefe-themenforen-2019"
 _TITLES = re.compile(r"^(?:(?:Prof|Dr)\.\s*)+")

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from . import iris
-from .gazetteer import Gazetteer
-from .gazetteer import load as load_gazetteer
-from .records import Document, Event, Forum, Moderator, Span
-from .vocab import PREFIXES, RK
+from ruhrkg.mappings import iris
+from ruhrkg.mappings.gazetteer import Gazetteer
+from ruhrkg.mappings.gazetteer import load as load_gazetteer
+from ruhrkg.mappings.records import Document, Event, Forum, Moderator, Span
+from ruhrkg.mappings.vocab import PREFIXES, RK
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
@@ -105,8 +105,12 @@ def conference_triples() -> Iterator[Triple]:
     yield c, RDF.type, RK.Conference
     yield c, RDFS.label, de("Ruhr-Konferenz")
     yield c, RDFS.label, en("Ruhr Conference")
-    yield c, DCTERMS.description, de(
-        "Prozess der Landesregierung Nordrhein-Westfalen (2018–2019) mit 20 Themenforen zur Zukunft des Ruhrgebiets."
+    yield (
+        c,
+        DCTERMS.description,
+        de(
+            "Prozess der Landesregierung Nordrhein-Westfalen (2018–2019) mit 20 Themenforen zur Zukunft des Ruhrgebiets."
+        ),
     )
 
 
@@ -336,9 +340,13 @@ def dataset_triples(
     yield d, RDFS.label, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
     yield d, DCTERMS.title, de("Ruhr-Konferenz: Wissensgraph der 20 Themenforen")
     yield d, DCTERMS.title, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
-    yield d, DCTERMS.description, en(
-        "Every forum, ministry, person, role, event, venue and date printed in the Steckbriefe der 20 Themenforen "
-        "(1 June 2019), as linked data, each fact traceable to its lines in the source."
+    yield (
+        d,
+        DCTERMS.description,
+        en(
+            "Every forum, ministry, person, role, event, venue and date printed in the Steckbriefe der 20 Themenforen "
+            "(1 June 2019), as linked data, each fact traceable to its lines in the source."
+        ),
     )
     yield d, DCTERMS.source, iris.source()
     yield d, DCTERMS.license, LICENSE

@@ -20,16 +20,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .gazetteer import Gazetteer
-from .gazetteer import load as load_gazetteer
-from .records import (
+from ruhrkg.mappings.gazetteer import Gazetteer
+from ruhrkg.mappings.gazetteer import load as load_gazetteer
+from ruhrkg.mappings.records import (
     Document,
     Event,
     Forum,
     MinistryRef,
     Moderator,
-    Participants,
     ParseWarning,
+    Participants,
     Ressort,
     Span,
 )
@@ -72,9 +72,7 @@ EVENT_HEADING = re.compile(r"^(?:-\s*)?(?:\*\*)?\s*(\d+)\.\s*(?:\*\*)?\s*(\S.*)$
 SECTION = {"Moderationsteam": "moderation", "Teilnehmerkreis": "group", "Veranstaltungen": "events"}
 
 _T = r"(\d{1,2})[:.](\d{2})"
-TIME_RANGE = re.compile(
-    rf"(?:\bvon\s+)?{_T}(?:\s*Uhr)?\s*(?:bis|–|-)\s*(ca\.\s*)?{_T}(?:\s*Uhr)?"
-)
+TIME_RANGE = re.compile(rf"(?:\bvon\s+)?{_T}(?:\s*Uhr)?\s*(?:bis|–|-)\s*(ca\.\s*)?{_T}(?:\s*Uhr)?")
 TIME_FROM = re.compile(rf"\bab\s+(ca\.\s*)?{_T}(?:\s*Uhr)?")
 ALL_DAY = re.compile(r"\bganzt[äa][gt]ig\b")  # "ganztätig" is a printed typo
 SCHEDULE_NOTE = re.compile(rf",?\s*\bzuvor\s+ab\s+{_T}\s*Uhr\b.*$")
@@ -83,9 +81,7 @@ DATE_NUMERIC = re.compile(r"\b(?:am\s+)?(\d{1,2})\.(\d{1,2})(?:\.\s?|\s)(\d{4})"
 DATE_WORDS = re.compile(r"\b(?:am\s+)?(\d{1,2})\.\s*(" + "|".join(m.capitalize() for m in MONTHS) + r")\s+(\d{4})")
 TOPIC = re.compile(r"\s*\bzum Thema\s+(?!„)(.+)$")
 QUOTED = re.compile(r"„([^“]+)“")
-CONNECTORS = re.compile(
-    r"^(?:am|vom|von|bis|ab|Uhr|im|in|der|dem|auf|bei|und|ca\.|[,–\-:]|\s)*$", re.IGNORECASE
-)
+CONNECTORS = re.compile(r"^(?:am|vom|von|bis|ab|Uhr|im|in|der|dem|auf|bei|und|ca\.|[,–\-:]|\s)*$", re.IGNORECASE)
 LOCATIVE = re.compile(r"\b(?:im|in der|in|auf|bei)\s+(?P<place>[^¦]+?)\s*(?:¦|$)")
 PARTICIPANTS = re.compile(r"^(ca\.\s*)?(\d+)(?:\s*(?:–|-|bis)\s*(\d+))?(?!\d|\.\d)")
 UNKNOWN_PARTICIPANTS = re.compile(r"^(?:x|n\.\s*n\.\s*b\.)(?:\s|$)", re.IGNORECASE)
@@ -155,7 +151,7 @@ class _Parser:
                 title = strip_markup(p.joined)
         doc = Document(title=title, date=date, lines=self.lines)
         bounds = starts + [len(self.lines) + 1]
-        for start, nxt in zip(bounds, bounds[1:]):
+        for start, nxt in zip(bounds, bounds[1:], strict=False):
             end = nxt - 1
             while end > start and not self.lines[end - 1].strip():
                 end -= 1

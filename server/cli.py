@@ -88,7 +88,9 @@ def build(data_dir: Path, source: Path | None, strict: bool, quiet: bool) -> Non
     help="'data': the asserted facts; 'all': data, ontology and inferred triples "
     "(merged in triple formats, named graphs in N-Quads/TriG).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
 def export(data_dir: Path, fmt: str, graphs: str, output: Path | None) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML.
 
@@ -113,7 +115,9 @@ def export(data_dir: Path, fmt: str, graphs: str, output: Path | None) -> None:
 @DATA_DIR
 @click.argument("query", required=False)
 @click.option("-n", "--name", help="Run the saved query NAME (see --list).")
-@click.option("-i", "--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file ('-' for stdin).")
+@click.option(
+    "-i", "--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file ('-' for stdin)."
+)
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a saved query's parameter.")
 @click.option(
     "-f",
@@ -124,8 +128,14 @@ def export(data_dir: Path, fmt: str, graphs: str, output: Path | None) -> None:
     show_default=True,
     help="Output for SELECT/ASK; CONSTRUCT/DESCRIBE print Turtle unless another RDF format is chosen.",
 )
-@click.option("--graph", "graph", type=click.Choice(querying.DATASETS), default="default", show_default=True,
-              help="Default graph of the query: data+ontology ('default'), 'inferred' (data+ontology+inferred) or 'union' (every graph).")
+@click.option(
+    "--graph",
+    "graph",
+    type=click.Choice(querying.DATASETS),
+    default="default",
+    show_default=True,
+    help="Default graph of the query: data+ontology ('default'), 'inferred' (data+ontology+inferred) or 'union' (every graph).",
+)
 @click.option("--list", "list_", is_flag=True, help="List the saved queries and exit.")
 def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
     """Run a SPARQL query, or a saved query, against the store.

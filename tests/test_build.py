@@ -103,7 +103,16 @@ def test_forum_ministries_roles(store):
     assert (1, "Stk", "participating") in got  # Stk/Sport counts as Stk
     assert (6, "MHKBG", "participating") in got  # printed MHKGB
     assert (15, "MWIDE", "interested") in got and (15, "MWIDE", "participating") not in got
-    assert {m for n, m, r in got if n == 3 and r == "participating"} == {"JM", "FM", "MSB", "MKFFI", "MAGS", "MHKBG", "VM", "Stk"}
+    assert {m for n, m, r in got if n == 3 and r == "participating"} == {
+        "JM",
+        "FM",
+        "MSB",
+        "MKFFI",
+        "MAGS",
+        "MHKBG",
+        "VM",
+        "Stk",
+    }
     assert sum(1 for _, _, r in got if r == "lead") == 20
 
 
@@ -134,7 +143,11 @@ def test_one_venue_one_iri(store):
         )
         return [s["v"] for s in res]
 
-    assert venue_of(1, 2) == venue_of(3, 2) == [ox.NamedNode("https://w3id.org/ruhrkg/id/venue/wissenschaftspark-gelsenkirchen")]
+    assert (
+        venue_of(1, 2)
+        == venue_of(3, 2)
+        == [ox.NamedNode("https://w3id.org/ruhrkg/id/venue/wissenschaftspark-gelsenkirchen")]
+    )
     assert venue_of(3, 1) == venue_of(18, 2)  # "Haus der Technik Essen" and "Haus der Technik, Essen"
 
 
@@ -218,7 +231,11 @@ def test_inferred_graph_equals_plain_owlrl_closure(doc):
     fast = reason.inferred_triples(data, ontology)
     reference = reason.reference_inferred_triples(data, ontology)
     assert set(fast) == set(reference)
-    assert (URIRef(str(iris.forum(1))), RDF.type, URIRef("http://www.w3.org/ns/org#OrganizationalCollaboration")) in fast
+    assert (
+        URIRef(str(iris.forum(1))),
+        RDF.type,
+        URIRef("http://www.w3.org/ns/org#OrganizationalCollaboration"),
+    ) in fast
     assert (iris.forum(15), RK.ministryTakingPart, iris.ministry("MWIDE")) not in fast
     assert (iris.forum(15), RK.ministryInvolved, iris.ministry("MWIDE")) in fast
 

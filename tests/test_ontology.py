@@ -46,7 +46,7 @@ def test_every_vocab_term_is_declared_labelled_and_documented(ontology, name):
 
 def test_no_undeclared_rk_term_in_the_ontology(ontology):
     used = {t for triple in ontology for t in triple if isinstance(t, URIRef) and str(t).startswith(DEF)}
-    assert {str(t)[len(DEF):] for t in used} <= set(RK.__annotations__)
+    assert {str(t)[len(DEF) :] for t in used} <= set(RK.__annotations__)
 
 
 def test_closed_namespace_rejects_typos():

@@ -58,7 +58,11 @@ def event(doc, number, ordinal):
         ("1. Veranstaltung am 11. Juni 2019 in der Henrichshütte Hattingen", D(2019, 6, 11), D(2019, 6, 11)),
         ("1. Meeting des ThinkTanks am 8. Mai 2019 in Dortmund", D(2019, 5, 8), D(2019, 5, 8)),
         ("3. Veranstaltung: Innovationskonferenz vom 28.-30.05.2019 in Tel Aviv", D(2019, 5, 28), D(2019, 5, 30)),
-        ("1. Workshop am 18.12.2018 von 11:00 bis 15:00 Uhr im Wissenschaftspark Gelsenkirchen", D(2018, 12, 18), D(2018, 12, 18)),
+        (
+            "1. Workshop am 18.12.2018 von 11:00 bis 15:00 Uhr im Wissenschaftspark Gelsenkirchen",
+            D(2018, 12, 18),
+            D(2018, 12, 18),
+        ),
     ],
 )
 def test_dates(heading, start, end):
@@ -153,9 +157,7 @@ def test_format_detail_and_title(heading, fmt, detail, title):
 
 
 # -- venues and cities --------------------------------------------------------
-@pytest.mark.parametrize(
-    "place", ["im Haus der Technik Essen", "im Haus der Technik, Essen"]
-)
+@pytest.mark.parametrize("place", ["im Haus der Technik Essen", "im Haus der Technik, Essen"])
 def test_venue_with_or_without_comma_before_the_city(place):
     e, warnings = one_event(f"1. Barcamp am 15.02.2019 {place}")
     assert e.venues == ["haus-der-technik"]
@@ -296,7 +298,10 @@ def test_position_containing_und_and_commas(doc):
     assert klar.organization == "dr-ausbuettel"
     assert (klar.given_name, klar.family_name) == ("Stefanie Janne", "Klar")
     havenith = forum(doc, 5).moderators[1]
-    assert (havenith.position, havenith.organization) == ("Sprecherin des Exzellenzclusters RESOLV", "ruhr-universitaet-bochum")
+    assert (havenith.position, havenith.organization) == (
+        "Sprecherin des Exzellenzclusters RESOLV",
+        "ruhr-universitaet-bochum",
+    )
 
 
 def test_organisation_in_parentheses_and_position_implied_by_the_organisation(doc):
