@@ -80,11 +80,13 @@ def build(
     source: str | Path | None = None,
     data_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    strict: bool = False,
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
     Raises :class:`BuildError` (and leaves the current build untouched) if the
-    source cannot be read or the data does not conform to the SHACL shapes.
+    source cannot be read, the data does not conform to the SHACL shapes, or,
+    with ``strict``, the parser reported uninterpreted text.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -100,6 +102,9 @@ def build(
     doc = parse_text(text)
     lap("parse")
     say(f"parsed {len(doc.forums)} forums, {sum(len(f.events) for f in doc.forums)} events")
+    if strict and doc.warnings:
+        listed = "\n".join(f"  - {w}" for w in doc.warnings)
+        raise BuildError(f"{len(doc.warnings)} parser warning(s) and strict mode is on:\n{listed}")
 
     data = mapper.to_graph(doc)
     ontology = ontology_graph()
@@ -153,6 +158,7 @@ def build(
             "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "counts": counts,
             "triples": {"data": len(data), "ontology": len(ontology), "inferred": len(inferred)},
+            "partitions": _partitions(data),
             "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
             "timings": {k: round(v, 4) for k, v in timings.items()},
         }
@@ -176,6 +182,20 @@ def _read_source(source: str | Path | None) -> str:
     if "Steckbrief Themenforum" not in text:
         raise BuildError(f"{source} holds no 'Steckbrief Themenforum' section: is it the Steckbriefe document?")
     return text
+
+
+def _partitions(g: Graph) -> dict:
+    """VoID class and property partitions of the data graph: entities per class, triples per property."""
+    classes: dict[str, set] = {}
+    properties: dict[str, int] = {}
+    for s, p, o in g:
+        properties[str(p)] = properties.get(str(p), 0) + 1
+        if p == RDF.type:
+            classes.setdefault(str(o), set()).add(s)
+    return {
+        "classes": {c: len(members) for c, members in sorted(classes.items())},
+        "properties": dict(sorted(properties.items())),
+    }
 
 
 def _content_hash(*graphs: Graph) -> str:

@@ -118,3 +118,37 @@ def test_query_list(runner):
     result = invoke(runner, "query", "--list")
     for name in ("forums", "forum-ministries", "moderators", "events", "ministry-co-participation"):
         assert name in result.output
+
+
+def test_build_reports_uninterpreted_text_and_keeps_it(runner, tmp_path):
+    from ruhrkg.graph import build as building
+    from ruhrkg.graph import store as stores
+
+    source = tmp_path / "odd.txt"
+    text = building.packaged_source().replace("im Ruhrturm Essen", "im Kulturzentrum Nirgendwo")
+    source.write_text(text, encoding="utf-8")
+    root = tmp_path / "d"
+    result = invoke(runner, "build", "--data-dir", str(root), "--source", str(source))
+    assert result.exit_code == 0
+    assert "warning: line 310: venue not in the gazetteer" in result.stderr
+    st = stores.current(root).open_store()
+    ask = 'ASK { GRAPH ?g { <https://w3id.org/ruhrkg/id/event/09-1> <https://w3id.org/ruhrkg/def#unparsedText> ?t FILTER(CONTAINS(?t, "Nirgendwo")) } }'
+    assert bool(st.query(ask))
+    before = stores.current(root).path
+    strict = invoke(runner, "build", "--data-dir", str(root), "--source", str(source), "--strict")
+    assert strict.exit_code == 1
+    assert "strict mode" in strict.output and "Nirgendwo" in strict.output
+    assert stores.current(root).path == before
+
+
+def test_build_shacl_failure_exits_non_zero_with_a_report(runner, tmp_path):
+    from ruhrkg.graph import build as building
+
+    source = tmp_path / "bad.txt"
+    source.write_text(
+        building.packaged_source().replace("Ressort: JM (beteiligte", "Ressort: (beteiligte"), encoding="utf-8"
+    )
+    result = invoke(runner, "build", "--data-dir", str(tmp_path / "d"), "--source", str(source))
+    assert result.exit_code == 1
+    assert "SHACL" in result.output and "forum/12" in result.output and "leadMinistry" in result.output
+    assert "the previous build (if any) is unchanged" in result.output
