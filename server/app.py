@@ -1,0 +1,136 @@
+"""The Flask application factory.
+
+``create_app()`` reads its settings from ``RUHRKG_*`` environment variables
+(see :class:`ruhrkg.server.config.Settings`), so any WSGI server can serve
+``ruhrkg.server.app:create_app()``; ``ruhrkg serve`` does that with a
+production server. There is no module-level app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import tempfile
+import time
+
+from flask import Flask, Response, g, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from ruhrkg.server.backend import Backend
+from ruhrkg.server.config import Settings
+
+log = logging.getLogger("ruhrkg.access")
+
+API_PREFIXES = ("/sparql", "/api/", "/downloads/", "/.well-known/")
+
+
+def create_app(settings: Settings | dict | None = None) -> Flask:
+    """Create the app. ``settings`` may be a :class:`Settings`, a dict of overrides, or None (environment)."""
+    if isinstance(settings, dict):
+        settings = Settings.from_env(**settings)
+    settings = settings or Settings.from_env()
+    app = Flask("ruhrkg.server", instance_path=tempfile.gettempdir())
+    app.config.update(RUHRKG=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
+    app.extensions["ruhrkg"] = Backend(settings)
+
+    from ruhrkg.server import meta, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(meta.bp)
+    app.add_url_rule("/", "home", home)
+
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UnicodeDecodeError, lambda e: _plain(400, "the request is not valid UTF-8"))
+    if settings.access_log and not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return app
+
+
+def _before() -> None:
+    g.started = time.perf_counter()
+    from flask import current_app
+
+    current_app.extensions["ruhrkg"].refresh()
+
+
+def _after(resp: Response) -> Response:
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Access-Control-Expose-Headers"] = "ETag, Content-Disposition, Link"
+    if request.method == "OPTIONS":
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, Content-Type, If-None-Match"
+        )
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    from flask import current_app
+
+    if current_app.config["RUHRKG"].access_log:
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "method": request.method,
+            "path": request.path,
+            "status": resp.status_code,
+            "form": g.get("query_form"),
+            "cache": g.get("cache"),
+        }
+        query = request.args.get("query") or (
+            request.form.get("query") if request.mimetype.endswith("urlencoded") else None
+        )
+        if query:
+            record["query_sha1"] = hashlib.sha1(query.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+            record["query_chars"] = len(query)
+        started = g.get("started")
+
+        def emit() -> None:
+            record["ms"] = round((time.perf_counter() - started) * 1000, 2) if started else None
+            log.info(json.dumps(record, ensure_ascii=False))
+
+        resp.call_on_close(emit)
+    return resp
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def _http_error(e: HTTPException):
+    if request.path.startswith(API_PREFIXES) or not request.accept_mimetypes.accept_html:
+        resp = _plain(e.code or 500, f"{e.code} {e.name}: {e.description}")
+    else:
+        body = f"<!doctype html><title>{e.code} {escape(e.name)}</title><h1>{e.code} {escape(e.name)}</h1><p>{escape(e.description)}</p>"
+        resp = Response(body, status=e.code, mimetype="text/html")
+    for k, v in e.get_headers():
+        if k.lower() not in ("content-type", "content-length"):
+            resp.headers[k] = v
+    return resp
+
+
+def home():
+    return (
+        "<!doctype html><meta charset=utf-8><title>ruhrkg</title><h1>ruhrkg</h1>"
+        "<p>The knowledge graph of the Ruhr-Konferenz.</p><ul>"
+        '<li><a href="/sparql">SPARQL endpoint</a></li>'
+        '<li><a href="/.well-known/void">VoID / DCAT description</a></li>'
+        '<li><a href="/downloads/">Downloads</a></li></ul>'
+    )
+
+
+def query_page() -> Response:
+    """A plain query form (works without JavaScript)."""
+    return Response(
+        "<!doctype html><meta charset=utf-8><title>ruhrkg SPARQL</title><h1>SPARQL</h1>"
+        '<form method="get" action="/sparql"><textarea name="query" rows="12" cols="100">'
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 10</textarea><br>"
+        '<select name="format"><option>json</option><option>xml</option><option>csv</option><option>tsv</option></select>'
+        ' <button type="submit">Run</button></form>',
+        mimetype="text/html",
+    )

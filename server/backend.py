@@ -1,0 +1,124 @@
+"""What the web app serves from: the current build, its query workers and a result cache.
+
+The data only changes on rebuild. :meth:`Backend.refresh` notices a new build
+(the ``current`` symlink points elsewhere), restarts the query workers on it
+and empties the cache; it is called at the start of every request and costs
+one ``readlink``.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+
+from ruhrkg.graph import store as stores
+from ruhrkg.mappings.vocab import GRAPHS
+from ruhrkg.server.config import Settings
+from ruhrkg.server.executor import QueryService, Result
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    form: str
+    media_type: str
+    body: bytes
+
+
+class ResultCache:
+    """A small LRU of serialised results, bounded by entries and by the size of one result."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries, self.max_bytes = entries, max_bytes
+        self._data: collections.OrderedDict[str, CachedResult] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> CachedResult | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key: str, item: CachedResult) -> None:
+        if self.entries <= 0 or len(item.body) > self.max_bytes:
+            return
+        with self._lock:
+            self._data[key] = item
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class Backend:
+    """The current build, a :class:`QueryService` on it, and a :class:`ResultCache`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = stores.data_dir(settings.data_dir)
+        self._lock = threading.Lock()
+        self.build = stores.current(self.root)
+        self._link = os.readlink(self.root / "current")
+        self.cache = ResultCache(settings.cache_entries, settings.cache_max_bytes)
+        self.service = QueryService(
+            self.build.store_path,
+            workers=settings.workers,
+            timeout=settings.query_timeout,
+            memory_limit_mb=settings.memory_limit_mb,
+            service_allowlist=settings.service_allowlist,
+            max_query_length=settings.max_query_length,
+            max_nesting=settings.max_nesting,
+        )
+        self._graph_sizes: dict[str, int] | None = None
+
+    @property
+    def version(self) -> str:
+        return self.build.version
+
+    def refresh(self) -> None:
+        """Switch to a newer build if ``current`` moved (cheap when it did not)."""
+        try:
+            link = os.readlink(self.root / "current")
+        except OSError:
+            return
+        if link == self._link:
+            return
+        with self._lock:
+            if link == self._link:
+                return
+            try:
+                build = stores.current(self.root)
+            except stores.StoreError:
+                return
+            self.service.reload(build.store_path)
+            self.build, self._link, self._graph_sizes = build, link, None
+            self.cache.clear()
+
+    def cache_key(self, *parts: object) -> str:
+        h = hashlib.sha256(self.version.encode())
+        for p in parts:
+            h.update(b"\x00" + repr(p).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()[:32]
+
+    def execute(self, query: str, **kwargs) -> Result:
+        return self.service.execute(query, **kwargs)
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph of the current build (from its manifest)."""
+        if self._graph_sizes is None:
+            triples = self.build.manifest.get("triples", {})
+            self._graph_sizes = {str(GRAPHS[name]): int(n) for name, n in triples.items() if name in GRAPHS}
+        return self._graph_sizes
+
+    def close(self) -> None:
+        self.service.close()

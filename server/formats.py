@@ -1,0 +1,86 @@
+"""Media types of the SPARQL endpoint, and content negotiation that looks at the query form first.
+
+>>> negotiate("select", "text/turtle, application/sparql-results+json;q=0.9, */*;q=0.1").name
+'json'
+>>> negotiate("construct", "text/turtle, application/sparql-results+json;q=0.9, */*;q=0.1").name
+'turtle'
+>>> negotiate("select", None).name
+'json'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+
+@dataclass(frozen=True)
+class MediaType:
+    name: str  # the format= value and the executor's result_format
+    mime: str
+    aliases: tuple[str, ...] = ()
+    extension: str = ""
+    w3c: str = ""  # http://www.w3.org/ns/formats/ IRI for the service description
+
+
+RESULTS = (
+    MediaType("json", "application/sparql-results+json", ("application/json",), "srj", "SPARQL_Results_JSON"),
+    MediaType("xml", "application/sparql-results+xml", ("application/xml", "text/xml"), "srx", "SPARQL_Results_XML"),
+    MediaType("csv", "text/csv", (), "csv", "SPARQL_Results_CSV"),
+    MediaType("tsv", "text/tab-separated-values", (), "tsv", "SPARQL_Results_TSV"),
+)
+GRAPHS = (
+    MediaType("turtle", "text/turtle", ("application/x-turtle",), "ttl", "Turtle"),
+    MediaType("ntriples", "application/n-triples", ("text/plain",), "nt", "N-Triples"),
+    MediaType("nquads", "application/n-quads", (), "nq", "N-Quads"),
+    MediaType("trig", "application/trig", (), "trig", "TriG"),
+    MediaType("jsonld", "application/ld+json", (), "jsonld", "JSON-LD"),
+    MediaType("rdfxml", "application/rdf+xml", (), "rdf", "RDF_XML"),
+)
+
+
+class NotAcceptable(Exception):
+    """No offered media type satisfies the request; ``offered`` lists what is."""
+
+    def __init__(self, message: str, offered: tuple[MediaType, ...]) -> None:
+        super().__init__(message)
+        self.offered = offered
+
+
+def offered_for(form: str) -> tuple[MediaType, ...]:
+    return RESULTS if form in ("select", "ask") else GRAPHS
+
+
+def by_format_parameter(form: str, value: str) -> MediaType:
+    """The media type named by a ``format=`` parameter (a short name, extension or media type)."""
+    value = value.strip().lower()
+    offered = offered_for(form)
+    for mt in offered:
+        if value in (mt.name, mt.extension, mt.mime, *mt.aliases):
+            return mt
+    raise NotAcceptable(f"format={value!r} is not available for a {form.upper()} query", offered)
+
+
+def negotiate(form: str, accept: str | None) -> MediaType:
+    """The best offered media type for ``accept`` (q-values honoured), after looking at the query form.
+
+    A missing header or ``*/*`` gets the first offered type (SPARQL JSON, or Turtle).
+    """
+    offered = offered_for(form)
+    if not accept or not accept.strip():
+        return offered[0]
+    parsed = parse_accept_header(accept, MIMEAccept)
+    best, best_q = None, 0.0
+    for mt in offered:
+        for candidate in (mt.mime, *mt.aliases):
+            q = parsed.quality(candidate)
+            if q > best_q:
+                best, best_q = mt, q
+    if best is None:
+        names = ", ".join(mt.mime for mt in offered)
+        raise NotAcceptable(
+            f"none of the accepted media types is offered for a {form.upper()} query; offered: {names}", offered
+        )
+    return best

@@ -1,0 +1,235 @@
+"""Self-description and downloads: the SPARQL Service Description, VoID and DCAT, and the dumps.
+
+- ``GET /sparql`` without a query: a SPARQL 1.1 Service Description (Turtle, JSON-LD, N-Triples or
+  RDF/XML by ``Accept``; browsers asking for HTML get the query page).
+- ``/.well-known/void``: VoID (class and property partitions with counts) and DCAT (DCAT-AP.de
+  compatible: the dataset, one distribution per dump format, the endpoint as a data service).
+- ``/downloads/<file>``: the dumps written at build time, with ``Content-Disposition``, an ``ETag``
+  (the dataset version), ``Last-Modified`` and conditional GET.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
+
+from ruhrkg.graph.export import DUMP_FORMATS
+from ruhrkg.mappings import iris
+from ruhrkg.mappings.mapper import LICENSE
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+from ruhrkg.server import formats
+
+bp = Blueprint("meta", __name__)
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+DESCRIPTION_TYPES = (formats.GRAPHS[0], formats.GRAPHS[4], formats.GRAPHS[1], formats.GRAPHS[5])
+
+
+def base_url() -> str:
+    configured = current_app.config["RUHRKG"].public_url
+    return (configured or request.host_url).rstrip("/")
+
+
+def _graph(prefixes: bool = True) -> Graph:
+    g = Graph()
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns, replace=True)
+    g.bind("sd", SD)
+    g.bind("dcatde", DCATDE)
+    return g
+
+
+def rdf_response(g: Graph, *, etag_parts: tuple = ()) -> Response:
+    """Serialise ``g`` in the negotiated RDF format (``format=`` overrides ``Accept``)."""
+    fmt = request.args.get("format")
+    media = (
+        formats.by_format_parameter("construct", fmt)
+        if fmt
+        else formats.negotiate("construct", request.headers.get("Accept"))
+    )
+    if media not in DESCRIPTION_TYPES:
+        media = formats.GRAPHS[0]
+    rdflib_format = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml"}[media.name]
+    backend = current_app.extensions["ruhrkg"]
+    etag = '"' + hashlib.sha256(repr((backend.version, media.name, *etag_parts)).encode()).hexdigest()[:32] + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": etag})
+    body = g.serialize(format=rdflib_format, encoding="utf-8")
+    resp = Response(body, mimetype=media.mime + ("; charset=utf-8" if media.mime.startswith("text/") else ""))
+    resp.headers.update({"ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=300"})
+    return resp
+
+
+def service_description() -> Response:
+    """The SPARQL 1.1 Service Description of ``/sparql`` (HTML goes to the query page)."""
+    accept = request.accept_mimetypes
+    if "format" not in request.args and accept.quality("text/html") > max(
+        accept.quality("text/turtle"), accept.quality("application/ld+json")
+    ):
+        from ruhrkg.server.app import query_page
+
+        return query_page()
+    backend = current_app.extensions["ruhrkg"]
+    base = base_url()
+    g = _graph()
+    svc = URIRef(base + "/sparql")
+    g.add((svc, RDF.type, SD.Service))
+    g.add((svc, SD.endpoint, svc))
+    g.add((svc, SD.supportedLanguage, SD.SPARQL11Query))
+    for feature in ("BasicFederatedQuery", "UnionDefaultGraph", "RequiresDataset"):
+        if feature != "RequiresDataset":
+            g.add((svc, SD.feature, SD[feature]))
+    for mt in formats.RESULTS + formats.GRAPHS:
+        g.add((svc, SD.resultFormat, W3C_FORMATS[mt.w3c]))
+    g.add((svc, RDFS.label, Literal("ruhrkg SPARQL endpoint (read-only)", lang="en")))
+    g.add((svc, RDFS.comment, Literal(
+        "Default graph: the data and the ontology. Add dataset=inferred for the OWL-RL entailments, dataset=union for every "
+        "graph, or name graphs with default-graph-uri / named-graph-uri. SPARQL Update is refused. SERVICE is allowed to: "
+        + ", ".join(current_app.config["RUHRKG"].service_allowlist or ["(none)"]), lang="en")))  # fmt: skip
+    g.add((svc, RDFS.seeAlso, URIRef(base + "/.well-known/void")))
+    ds = BNode("defaultDataset")
+    g.add((svc, SD.defaultDataset, ds))
+    g.add((ds, RDF.type, SD.Dataset))
+    g.add((ds, DCTERMS.title, Literal("ruhrkg", lang="en")))
+    g.add((ds, VOID.sparqlEndpoint, svc))
+    sizes = backend.graph_sizes()
+    default = BNode("defaultGraph")
+    g.add((ds, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, VOID.triples, Literal(sizes.get(str(GRAPHS["data"]), 0) + sizes.get(str(GRAPHS["ontology"]), 0))))
+    for name, n in sorted(sizes.items()):
+        ng = BNode("graph-" + name.rsplit("/", 1)[-1])
+        g.add((ds, SD.namedGraph, ng))
+        g.add((ng, RDF.type, SD.NamedGraph))
+        g.add((ng, SD.name, URIRef(name)))
+        gg = BNode("g-" + name.rsplit("/", 1)[-1])
+        g.add((ng, SD.graph, gg))
+        g.add((gg, RDF.type, SD.Graph))
+        g.add((gg, VOID.triples, Literal(n, datatype=XSD.integer)))
+    return rdf_response(g, etag_parts=("sd", base))
+
+
+@bp.route("/.well-known/void")
+def void():
+    """VoID and DCAT description of the dataset, its dumps and the endpoint."""
+    backend = current_app.extensions["ruhrkg"]
+    manifest = backend.build.manifest
+    base = base_url()
+    g = _graph()
+    d = iris.dataset()
+    built = manifest["built_at"]
+    g.add((d, RDF.type, VOID.Dataset))
+    g.add((d, RDF.type, DCAT.Dataset))
+    g.add((d, DCTERMS.title, Literal("Ruhr-Konferenz: Wissensgraph der 20 Themenforen", lang="de")))
+    g.add((d, DCTERMS.title, Literal("Ruhr-Konferenz: knowledge graph of the 20 thematic forums", lang="en")))
+    g.add((d, DCTERMS.description, Literal(
+        "Every forum, ministry, person, role, event, venue and date of the Steckbriefe der 20 Themenforen (1 June 2019) "
+        "as linked data, each traceable to its lines in the source.", lang="en")))  # fmt: skip
+    g.add((d, DCTERMS.license, LICENSE))
+    g.add((d, DCTERMS.source, iris.source()))
+    g.add((d, DCTERMS.modified, Literal(built, datatype=XSD.dateTime)))
+    g.add((d, DCTERMS.language, URIRef("http://publications.europa.eu/resource/authority/language/DEU")))
+    g.add((d, DCTERMS.spatial, URIRef("http://dcat-ap.de/def/politicalGeocoding/stateKey/05")))
+    g.add((d, DCAT.theme, URIRef("http://publications.europa.eu/resource/authority/data-theme/GOVE")))
+    g.add((d, DCAT.keyword, Literal("Ruhr-Konferenz", lang="de")))
+    g.add((d, DCAT.keyword, Literal("Themenforen", lang="de")))
+    g.add((d, DCTERMS.publisher, URIRef(base + "/")))
+    g.add((URIRef(base + "/"), RDF.type, FOAF.Agent))
+    g.add((URIRef(base + "/"), FOAF.name, Literal("ruhrkg")))
+    g.add(
+        (
+            d,
+            DCATDE.licenseAttributionByText,
+            Literal(
+                "ruhrkg, nach: Landesregierung Nordrhein-Westfalen, Steckbriefe der 20 Themenforen (2019)", lang="de"
+            ),
+        )
+    )
+    g.add((d, URIRef("http://www.w3.org/2002/07/owl#versionInfo"), Literal(backend.version)))
+    g.add((d, VOID.sparqlEndpoint, URIRef(base + "/sparql")))
+    g.add((d, VOID.uriSpace, Literal("https://w3id.org/ruhrkg/id/")))
+    g.add((d, VOID.vocabulary, URIRef("https://w3id.org/ruhrkg/def#")))
+    g.add((d, VOID.triples, Literal(manifest["triples"]["data"], datatype=XSD.integer)))
+    g.add((d, VOID.dataDump, URIRef(f"{base}/downloads/ruhrkg.nt.gz")))
+    parts = manifest.get("partitions", {})
+    for cls, n in parts.get("classes", {}).items():
+        cp = URIRef(f"{d}/void/class/{hashlib.sha1(cls.encode()).hexdigest()[:12]}")
+        g.add((d, VOID.classPartition, cp))
+        g.add((cp, VOID["class"], URIRef(cls)))
+        g.add((cp, VOID.entities, Literal(n, datatype=XSD.integer)))
+    for prop, n in parts.get("properties", {}).items():
+        pp = URIRef(f"{d}/void/property/{hashlib.sha1(prop.encode()).hexdigest()[:12]}")
+        g.add((d, VOID.propertyPartition, pp))
+        g.add((pp, VOID.property, URIRef(prop)))
+        g.add((pp, VOID.triples, Literal(n, datatype=XSD.integer)))
+    downloads = backend.build.downloads
+    for fmt in DUMP_FORMATS:
+        for gz in (False, True):
+            name = f"ruhrkg.{fmt.value.extension}" + (".gz" if gz else "")
+            path = downloads / name
+            if not path.exists():
+                continue
+            dist = URIRef(f"{base}/downloads/{name}#distribution")
+            g.add((d, DCAT.distribution, dist))
+            g.add((dist, RDF.type, DCAT.Distribution))
+            g.add((dist, DCTERMS.title, Literal(f"{fmt.value.name}{' (gzip)' if gz else ''}", lang="en")))
+            g.add((dist, DCAT.downloadURL, URIRef(f"{base}/downloads/{name}")))
+            g.add((dist, DCAT.accessURL, URIRef(f"{base}/downloads/{name}")))
+            g.add(
+                (dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{fmt.value.media_type}"))
+            )
+            if gz:
+                g.add(
+                    (dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip"))
+                )
+            g.add((dist, DCAT.byteSize, Literal(path.stat().st_size, datatype=XSD.nonNegativeInteger)))
+            g.add((dist, DCTERMS.license, LICENSE))
+            g.add((dist, DCTERMS.modified, Literal(built, datatype=XSD.dateTime)))
+    svc = URIRef(base + "/sparql#service")
+    g.add((svc, RDF.type, DCAT.DataService))
+    g.add((svc, DCTERMS.title, Literal("ruhrkg SPARQL endpoint", lang="en")))
+    g.add((svc, DCAT.endpointURL, URIRef(base + "/sparql")))
+    g.add((svc, DCAT.endpointDescription, URIRef(base + "/sparql")))
+    g.add((svc, DCAT.servesDataset, d))
+    g.add((svc, DCTERMS.license, LICENSE))
+    g.add((d, DCAT.distribution, svc))
+    return rdf_response(g, etag_parts=("void", base))
+
+
+@bp.route("/downloads/")
+def downloads_index():
+    """The dumps of the current build, as JSON."""
+    backend = current_app.extensions["ruhrkg"]
+    files = []
+    for path in sorted(backend.build.downloads.iterdir()):
+        files.append({"name": path.name, "url": url_for("meta.download", name=path.name, _external=True),
+                      "bytes": path.stat().st_size})  # fmt: skip
+    return {"version": backend.version, "files": files}
+
+
+@bp.route("/downloads/<name>")
+def download(name: str):
+    backend = current_app.extensions["ruhrkg"]
+    allowed = {p.name for p in backend.build.downloads.iterdir()}
+    if name not in allowed:
+        abort(404, description=f"no download named {name!r}; see /downloads/")
+    path = backend.build.downloads / name
+    fmt = next(f for f in DUMP_FORMATS if name.startswith(f"ruhrkg.{f.value.extension}"))
+    gz = name.endswith(".gz")
+    built = dt.datetime.fromisoformat(backend.build.manifest["built_at"])
+    resp = send_file(
+        path,
+        mimetype="application/gzip" if gz else fmt.value.media_type,
+        as_attachment=True,
+        download_name=name,
+        etag=backend.build.manifest["content_hash"][:32] + ("-gz" if gz else ""),
+        last_modified=built,
+        conditional=True,
+        max_age=3600,
+    )
+    return resp
