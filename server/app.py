@@ -34,7 +34,9 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("ruhrkg.server", instance_path=tempfile.gettempdir())
     app.config.update(RUHRKG=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
-    app.extensions["ruhrkg"] = Backend(settings)
+    app.extensions["ruhrkg"] = backend = Backend(settings)
+    if settings.warm_up:
+        backend.execute("ASK {}")
 
     from ruhrkg.server import meta, sparql
 

@@ -170,6 +170,59 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
     sys.stdout.flush()
 
 
+@main.command()
+@DATA_DIR
+@click.option(
+    "--host", envvar="RUHRKG_HOST", default="127.0.0.1", show_default=True, help="Address to bind (env: RUHRKG_HOST)."
+)
+@click.option("--port", envvar="RUHRKG_PORT", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port (env: RUHRKG_PORT).")  # fmt: skip
+@click.option("--workers", envvar="RUHRKG_WEB_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="HTTP worker processes (env: RUHRKG_WEB_WORKERS).")  # fmt: skip
+@click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Request threads per HTTP worker (env: RUHRKG_THREADS).")  # fmt: skip
+@click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes per HTTP worker; each runs one query at a time (env: RUHRKG_WORKERS).")  # fmt: skip
+@click.option("--timeout", envvar="RUHRKG_QUERY_TIMEOUT", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
+              help="Seconds a query may run before it is killed (env: RUHRKG_QUERY_TIMEOUT).")  # fmt: skip
+@click.option("--memory-limit", envvar="RUHRKG_MEMORY_LIMIT_MB", type=click.IntRange(256, 1_000_000), default=1024,
+              show_default=True, help="Address space of a query worker, in MB (env: RUHRKG_MEMORY_LIMIT_MB).")  # fmt: skip
+@click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
+              help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
+              "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
+def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, allow_service) -> None:
+    """Serve the graph: SPARQL endpoint, descriptions and downloads.
+
+    Builds the graph first if there is none. Runs under granian, a production
+    HTTP server; every setting can also come from a RUHRKG_* variable.
+    """
+    from ruhrkg.server.serve import run
+
+    if not stores.has_build(data_dir):
+        click.echo(f"no graph in {data_dir} yet: building it first", err=True)
+        try:
+            building.build(data_dir=data_dir, progress=lambda m: click.echo(m, err=True))
+        except (building.BuildError, stores.StoreError) as e:
+            raise click.ClickException(f"build failed:\n{e}") from None
+    env = {
+        "RUHRKG_DATA_DIR": str(stores.data_dir(data_dir)),
+        "RUHRKG_WORKERS": str(query_workers),
+        "RUHRKG_QUERY_TIMEOUT": str(timeout),
+        "RUHRKG_MEMORY_LIMIT_MB": str(memory_limit),
+        "RUHRKG_WARM_UP": "1",
+    }
+    if allow_service:
+        env["RUHRKG_SERVICE_ALLOWLIST"] = ",".join(allow_service)
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    for path, what in (("/", "home"), ("/sparql", "SPARQL endpoint"), ("/.well-known/void", "VoID / DCAT"),
+                       ("/downloads/", "downloads")):  # fmt: skip
+        click.echo(f"  {what:16} {base}{path}", err=True)
+    try:
+        run(host=host, port=port, workers=workers, threads=threads, env=env)
+    except OSError as e:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
+
+
 def _open(data_dir: Path):
     try:
         return stores.current(data_dir).open_store()

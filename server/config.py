@@ -33,12 +33,13 @@ class Settings:
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
     max_query_length: int = 100_000  # characters
     max_nesting: int = 200  # depth of ( [ { in a query
-    max_request_bytes: int = 1_000_000
+    max_request_bytes: int = 4_000_000  # larger bodies get 413 before they are read
     max_html_rows: int = 2_000
     cache_entries: int = 512
     cache_max_bytes: int = 2_000_000  # larger results are streamed, not cached
     public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host
     access_log: bool = True
+    warm_up: bool = False  # start the query workers when the app is created, not on the first query
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -23,6 +23,7 @@ class MediaType:
     aliases: tuple[str, ...] = ()
     extension: str = ""
     w3c: str = ""  # http://www.w3.org/ns/formats/ IRI for the service description
+    keywords: tuple[str, ...] = ()  # more format= values (SPARQLWrapper sends format=xml for RDF/XML, ...)
 
 
 RESULTS = (
@@ -32,12 +33,12 @@ RESULTS = (
     MediaType("tsv", "text/tab-separated-values", (), "tsv", "SPARQL_Results_TSV"),
 )
 GRAPHS = (
-    MediaType("turtle", "text/turtle", ("application/x-turtle",), "ttl", "Turtle"),
-    MediaType("ntriples", "application/n-triples", ("text/plain",), "nt", "N-Triples"),
-    MediaType("nquads", "application/n-quads", (), "nq", "N-Quads"),
+    MediaType("turtle", "text/turtle", ("application/x-turtle", "text/n3"), "ttl", "Turtle", ("n3",)),
+    MediaType("ntriples", "application/n-triples", ("text/plain",), "nt", "N-Triples", ("n-triples",)),
+    MediaType("nquads", "application/n-quads", (), "nq", "N-Quads", ("n-quads",)),
     MediaType("trig", "application/trig", (), "trig", "TriG"),
-    MediaType("jsonld", "application/ld+json", (), "jsonld", "JSON-LD"),
-    MediaType("rdfxml", "application/rdf+xml", (), "rdf", "RDF_XML"),
+    MediaType("jsonld", "application/ld+json", (), "jsonld", "JSON-LD", ("json-ld", "json")),
+    MediaType("rdfxml", "application/rdf+xml", ("application/xml",), "rdf", "RDF_XML", ("xml", "rdf/xml", "rdf+xml")),
 )
 
 
@@ -58,7 +59,7 @@ def by_format_parameter(form: str, value: str) -> MediaType:
     value = value.strip().lower()
     offered = offered_for(form)
     for mt in offered:
-        if value in (mt.name, mt.extension, mt.mime, *mt.aliases):
+        if value in (mt.name, mt.extension, mt.mime, *mt.aliases, *mt.keywords):
             return mt
     raise NotAcceptable(f"format={value!r} is not available for a {form.upper()} query", offered)
 

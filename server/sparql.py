@@ -71,8 +71,7 @@ def endpoint():
     form = query_form(text)
     if form == "update":
         raise QueryRejected(403, "SPARQL Update is not allowed: this endpoint is read-only")
-    fmt = params.get("format")
-    media = formats.by_format_parameter(form, fmt) if fmt else formats.negotiate(form, request.headers.get("Accept"))
+    media = _media(form, params.getlist("format"))
     default_graphs = tuple(params.getlist("default-graph-uri"))
     named_graphs = tuple(params.getlist("named-graph-uri"))
     dataset = params.get("dataset", "default")
@@ -92,6 +91,18 @@ def endpoint():
         ),
         media,
     )
+
+
+def _media(form: str, requested: list[str]) -> formats.MediaType:
+    """The ``format=`` parameter if given (the first usable of several), else content negotiation."""
+    for value in requested:
+        try:
+            return formats.by_format_parameter(form, value)
+        except formats.NotAcceptable as e:
+            error = e
+    if requested:
+        raise error
+    return formats.negotiate(form, request.headers.get("Accept"))
 
 
 def answer(key: str, run, media: formats.MediaType, *, filename: str | None = None) -> Response:
