@@ -217,7 +217,7 @@ def raw(base, payload: bytes, timeout=10) -> int:
                 if not chunk:
                     break
                 data += chunk
-        except socket.timeout:
+        except TimeoutError:
             return 0
     return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else 0
 
