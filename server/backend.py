@@ -78,6 +78,7 @@ class Backend:
             service_allowlist=settings.service_allowlist,
             max_query_length=settings.max_query_length,
             max_nesting=settings.max_nesting,
+            in_memory_max_quads=settings.in_memory_max_quads,
         )
         self._graph_sizes: dict[str, int] | None = None
 

@@ -465,6 +465,7 @@ def _serve(config: dict, requests, out: int) -> None:
     writer = _FrameWriter(out)
     try:
         store = ox.Store.read_only(config["store_path"])
+        store = _in_memory(store, config.get("in_memory_max_quads", 0))
     except Exception as e:  # noqa: BLE001 - reported to the parent, which replaces this worker
         writer.error("startup", f"cannot open the store at {config['store_path']}: {e}")
         return
@@ -487,6 +488,19 @@ def _serve(config: dict, requests, out: int) -> None:
                 writer.end()
     except BrokenPipeError:
         pass  # the parent went away
+
+
+def _in_memory(disk: ox.Store, max_quads: int) -> ox.Store:
+    """A copy of a small store in memory (queries run 2-3x faster there), else the store itself.
+
+    The store never changes under a worker (a rebuild writes a new store and
+    the parent restarts its workers), so the copy cannot go stale.
+    """
+    if max_quads <= 0 or len(disk) > max_quads:
+        return disk
+    mem = ox.Store()
+    mem.extend(disk)  # not bulk_extend: its 200 MB buffers would not fit a small memory limit
+    return mem
 
 
 def _term(kind: str, value: str):
@@ -557,7 +571,9 @@ class _Worker:
     def __init__(self, config: bytes, generation: int):
         self.generation = generation
         self.errors = tempfile.TemporaryFile()
-        env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # glibc reserves 64 MB of address space per arena
+        # glibc reserves 64 MB of address space per arena; a Rust backtrace would bury the
+        # "memory allocation of N bytes failed" line that tells an out-of-memory abort from a crash
+        env = {**os.environ, "MALLOC_ARENA_MAX": "2", "RUST_BACKTRACE": "0"}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, env=env
         )
@@ -614,7 +630,7 @@ class _Worker:
         except subprocess.TimeoutExpired:
             code = None
         self.errors.seek(0, os.SEEK_END)
-        self.errors.seek(max(0, self.errors.tell() - 2000))
+        self.errors.seek(max(0, self.errors.tell() - 8000))
         return code, self.errors.read().decode("utf-8", "replace")
 
     def kill(self) -> None:
@@ -704,6 +720,7 @@ class QueryService:
         service_allowlist: Sequence[str] = ("https://query.wikidata.org/sparql",),
         max_query_length: int = 100_000,
         max_nesting: int = 200,
+        in_memory_max_quads: int = 500_000,
     ):
         # Imported here, not at the top: workers import this module and should not load rdflib.
         from ruhrkg.graph.query import QueryError, dataset_kwargs
@@ -724,6 +741,7 @@ class QueryService:
         self.service_allowlist = tuple(service_allowlist)
         self.max_query_length = max_query_length
         self.max_nesting = max_nesting
+        self.in_memory_max_quads = in_memory_max_quads
         self._store_path = str(store_path)
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -843,7 +861,12 @@ class QueryService:
 
     def _config(self) -> bytes:
         return json.dumps(
-            {"store_path": self._store_path, "memory_limit_mb": self.memory_limit_mb, "prefixes": self._prefixes}
+            {
+                "store_path": self._store_path,
+                "memory_limit_mb": self.memory_limit_mb,
+                "prefixes": self._prefixes,
+                "in_memory_max_quads": self.in_memory_max_quads,
+            }
         ).encode()
 
     def _fill(self) -> None:

@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -590,3 +591,12 @@ def test_queries_the_pre_checks_accept_never_reach_the_network(fuzz_target, befo
         pass
     time.sleep(0.002)
     assert listener.accepted == connections, query
+
+
+def test_in_memory_copy_answers_like_the_store_on_disk(store_path):
+    query = (Path(__file__).parent.parent / "queries" / "events.rq").read_text()
+    with QueryService(store_path, workers=1, in_memory_max_quads=0) as disk, QueryService(store_path, workers=1) as mem:
+        assert text(disk.execute(query, result_format="csv")) == text(mem.execute(query, result_format="csv"))
+        assert text(mem.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")) == text(
+            disk.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
+        )
