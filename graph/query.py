@@ -17,26 +17,14 @@ import re
 
 import pyoxigraph as ox
 
+from ruhrkg.graph import formats
+from ruhrkg.graph.formats import RDF_FORMATS, RESULT_FORMATS
 from ruhrkg.graph.saved import SavedQuery
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
 OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]
-RESULT_FORMATS = {
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-}
-RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 DATASETS = ["default", "inferred", "union"]
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_INTEGER = ox.NamedNode(formats.XSD_INTEGER)
 
 
 class QueryError(Exception):

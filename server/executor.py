@@ -55,29 +55,15 @@ from typing import NamedTuple, NoReturn
 
 import pyoxigraph as ox
 
+from ruhrkg.graph.formats import RDF_FORMATS, RESULT_FORMATS, XSD_INTEGER
+
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024  # bytes per streamed result frame
 WORKER_STACK = 64 * 1024 * 1024  # stack of the thread that runs queries in a worker
 MIN_MEMORY_MB = 256  # a worker needs about 180 MB of address space before its first query
 
-# The result formats (as in ruhrkg.graph.query, repeated so workers need not import rdflib).
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 SUBSTITUTION_KINDS = ("iri", "literal", "integer")
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 
 # --------------------------------------------------------------------------- errors
