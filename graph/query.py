@@ -116,7 +116,7 @@ def run(
     result = execute(store, text, substitutions=substitutions, dataset=dataset)
     if isinstance(result, ox.QueryTriples):
         fmt = RDF_FORMATS.get(output, ox.RdfFormat.TURTLE)
-        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
+        prefixes = PREFIXES if fmt in formats.WITH_PREFIXES else None
         triples = list(result)
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]

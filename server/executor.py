@@ -55,7 +55,7 @@ from typing import NamedTuple, NoReturn
 
 import pyoxigraph as ox
 
-from ruhrkg.graph.formats import RDF_FORMATS, RESULT_FORMATS, XSD_INTEGER
+from ruhrkg.graph.formats import RDF_FORMATS, RESULT_FORMATS, WITH_PREFIXES, XSD_INTEGER
 
 log = logging.getLogger(__name__)
 
@@ -517,7 +517,7 @@ def _run(store: ox.Store, request: dict, writer: _FrameWriter, prefixes: dict[st
         triples = result
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             triples = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in result)
-        with_prefixes = fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+        with_prefixes = fmt in WITH_PREFIXES
         ox.serialize(triples, writer, fmt, prefixes=prefixes if with_prefixes else None)
     else:
         result.serialize(writer, RESULT_FORMATS[name])
