@@ -38,11 +38,12 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     if settings.warm_up:
         backend.execute("ASK {}")
 
-    from ruhrkg.server import meta, sparql
+    from ruhrkg.server import entities, i18n, meta, network, pages, queries_web, sparql
 
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(meta.bp)
-    app.add_url_rule("/", "home", home)
+    for module in (sparql, meta, pages, entities, queries_web, network):
+        app.register_blueprint(module.bp)
+    app.context_processor(lambda: {**i18n.template_globals(), "version": app.extensions["ruhrkg"].version})
+    app.after_request(i18n.remember_choice)
 
     app.before_request(_before)
     app.after_request(_after)
@@ -114,16 +115,6 @@ def _http_error(e: HTTPException):
         if k.lower() not in ("content-type", "content-length"):
             resp.headers[k] = v
     return resp
-
-
-def home():
-    return (
-        "<!doctype html><meta charset=utf-8><title>ruhrkg</title><h1>ruhrkg</h1>"
-        "<p>The knowledge graph of the Ruhr-Konferenz.</p><ul>"
-        '<li><a href="/sparql">SPARQL endpoint</a></li>'
-        '<li><a href="/.well-known/void">VoID / DCAT description</a></li>'
-        '<li><a href="/downloads/">Downloads</a></li></ul>'
-    )
 
 
 def query_page() -> Response:

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -44,3 +53,82 @@ def store(built):
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# -- a real server and a real browser ---------------------------------------------------------
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(data_dir, tmp_path_factory):
+    """`ruhrkg serve` on a free loopback port, for browser tests; yields the base URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("live") / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from ruhrkg.server.cli import main; main()", "serve", "--data-dir", str(data_dir),
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--query-workers", "2"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"ruhrkg serve did not start: {log.read_text()}")
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _chromium() -> str:
+    """Debian's chromium; installed with apt-get if missing (CI runs as root)."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+        done = subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True)
+        if done.returncode != 0 or not os.path.exists(path):
+            pytest.fail(f"cannot install Debian's chromium: {done.stderr.decode()[-500:]}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page; a screenshot of it is saved to test-artifacts/ after the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()

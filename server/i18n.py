@@ -1,0 +1,35 @@
+"""German and English pages: the language comes from ``?lang=``, then a cookie, then ``Accept-Language``.
+
+Templates call ``t("Deutsch", "English")``; ``lang`` is the current language.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+LANGS = ("de", "en")
+COOKIE = "ruhrkg_lang"
+
+
+def current_lang() -> str:
+    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    if chosen in LANGS:
+        return chosen
+    return request.accept_languages.best_match(LANGS, default="de")
+
+
+def t(de: str, en: str) -> str:
+    """The text in the current language."""
+    return de if current_lang() == "de" else en
+
+
+def remember_choice(resp: Response) -> Response:
+    """Keep an explicit ``?lang=`` choice in a cookie for the next pages."""
+    chosen = request.args.get("lang")
+    if chosen in LANGS and request.cookies.get(COOKIE) != chosen:
+        resp.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return resp
+
+
+def template_globals() -> dict:
+    return {"t": t, "lang": current_lang()}

@@ -1,0 +1,1 @@
+"""Static files: our CSS and JavaScript, and vendored libraries with their licenses."""
