@@ -122,27 +122,30 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
     started = time.perf_counter()
     result = run()
     chunks = iter(result.chunks)
-    first = next(chunks, b"")  # errors before the first byte still get their own status code
+    # Read ahead up to the cache's size: errors before the first byte keep their own status code,
+    # and a small result goes out whole with a Content-Length (a chunked reply of a few hundred
+    # bytes costs a client on a keep-alive connection a delayed-ACK round trip).
+    head: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size > backend.cache.max_bytes:
+            break
+    else:
+        body = b"".join(head)
+        backend.cache.put(key, CachedResult(result.form, result.media_type, body))
+        g.query_ms = round((time.perf_counter() - started) * 1000, 2)
+        return Response(body, mimetype=_mimetype(result.media_type), headers=headers)
 
     def stream():
-        kept, size, cacheable = [first], len(first), True
         try:
-            yield first
-            for chunk in chunks:
-                yield chunk
-                if cacheable:
-                    size += len(chunk)
-                    if size > backend.cache.max_bytes:
-                        cacheable, kept = False, []
-                    else:
-                        kept.append(chunk)
+            yield from head
+            yield from chunks
         finally:
             close = getattr(result.chunks, "close", None)
             if close:
                 close()  # an abandoned download frees its worker now, not at garbage collection
-        if cacheable:
-            backend.cache.put(key, CachedResult(result.form, result.media_type, b"".join(kept)))
-        g.query_ms = round((time.perf_counter() - started) * 1000, 2)
 
     return Response(stream_with_context(stream()), mimetype=_mimetype(result.media_type), headers=headers)
 
