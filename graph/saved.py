@@ -3,7 +3,7 @@
 A saved query stays valid SPARQL: its header is a block of comment lines
 that start with ``#+``. Keys: ``summary`` and ``description`` (each with
 ``en`` and ``de``), ``tags``, and ``parameters`` (name -> type, default,
-description, values). Parameters are bound with pyoxigraph
+description, values or values_query, multiple). Parameters are bound with pyoxigraph
 ``substitutions`` (never pasted into the text), so a parameter must be a
 variable the query projects.
 
@@ -22,6 +22,7 @@ from importlib import resources
 import yaml
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+PARAMETER_TYPES = ("string", "integer", "iri")
 
 
 class SavedQueryError(Exception):
@@ -36,6 +37,7 @@ class Parameter:
     description: dict = field(default_factory=dict)
     values: tuple = ()  # allowed values, if closed
     multiple: bool = False
+    values_query: str | None = None  # a SELECT of ?value (and ?label) giving the allowed values from the graph
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,16 @@ def parse(name: str, text: str) -> SavedQuery:
             description=spec.get("description", {}),
             values=tuple(spec.get("values", ())),
             multiple=bool(spec.get("multiple", False)),
+            values_query=spec.get("values_query"),
         )
         for p, spec in (meta.get("parameters") or {}).items()
     )
     variables = tuple(_projected(text))
     for p in params:
+        if p.type not in PARAMETER_TYPES:
+            raise SavedQueryError(f"{name}.rq: parameter ?{p.name} has type {p.type!r}, not one of {PARAMETER_TYPES}")
+        if p.values_query is not None and not isinstance(p.values_query, str):
+            raise SavedQueryError(f"{name}.rq: values_query of ?{p.name} must be a SPARQL SELECT text")
         if p.name not in variables:
             raise SavedQueryError(f"{name}.rq: parameter ?{p.name} must be a projected variable")
     return SavedQuery(name, text, summary, description, tuple(meta.get("tags", ())), params, variables)

@@ -72,7 +72,8 @@ def negotiate(form: str, accept: str | None) -> MediaType:
     offered = offered_for(form)
     if not accept or not accept.strip():
         return offered[0]
-    parsed = parse_accept_header(accept, MIMEAccept)
+    # media-type parameters other than q (e.g. "text/csv; header=present") do not narrow the match
+    parsed = parse_accept_header(_without_parameters(accept), MIMEAccept)
     best, best_q = None, 0.0
     for mt in offered:
         for candidate in (mt.mime, *mt.aliases):
@@ -85,3 +86,13 @@ def negotiate(form: str, accept: str | None) -> MediaType:
             f"none of the accepted media types is offered for a {form.upper()} query; offered: {names}", offered
         )
     return best
+
+
+def _without_parameters(accept: str) -> str:
+    """``text/csv; header=present; q=0.5`` -> ``text/csv;q=0.5`` (q kept, other parameters dropped)."""
+    out = []
+    for item in accept.split(","):
+        mime, *params = [p.strip() for p in item.split(";")]
+        q = [p for p in params if p.replace(" ", "").lower().startswith("q=")]
+        out.append(";".join([mime, *q]))
+    return ", ".join(out)

@@ -32,4 +32,12 @@ def remember_choice(resp: Response) -> Response:
 
 
 def template_globals() -> dict:
-    return {"t": t, "lang": current_lang()}
+    return {"t": t, "lang": current_lang(), "lang_url": lang_url}
+
+
+def lang_url(code: str) -> str:
+    """The current URL with ``lang=code``, keeping every other parameter (the language switch)."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", code)]
+    return f"{request.path}?{urlencode(args)}"

@@ -117,7 +117,7 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
     cached = backend.cache.get(key)
     if cached is not None:
         g.cache = "hit"
-        return Response(cached.body, mimetype=_mimetype(cached.media_type), headers=headers)
+        return Response(cached.body, content_type=_content_type(cached.media_type), headers=headers)
     g.cache = "miss"
     started = time.perf_counter()
     result = run()
@@ -136,7 +136,7 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
         body = b"".join(head)
         backend.cache.put(key, CachedResult(result.form, result.media_type, body))
         g.query_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Response(body, mimetype=_mimetype(result.media_type), headers=headers)
+        return Response(body, content_type=_content_type(result.media_type), headers=headers)
 
     def stream():
         try:
@@ -147,10 +147,10 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
             if close:
                 close()  # an abandoned download frees its worker now, not at garbage collection
 
-    return Response(stream_with_context(stream()), mimetype=_mimetype(result.media_type), headers=headers)
+    return Response(stream_with_context(stream()), content_type=_content_type(result.media_type), headers=headers)
 
 
-def _mimetype(media_type: str) -> str:
+def _content_type(media_type: str) -> str:
     if media_type.startswith("text/") and "charset" not in media_type:
         return media_type + "; charset=utf-8"
     return media_type
