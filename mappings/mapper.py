@@ -7,7 +7,6 @@ the same document gives the same triples (golden-file tests rely on it).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
@@ -72,7 +71,6 @@ class _Used:
 # -- source and provenance ------------------------------------------------
 def source_triples(doc: Document) -> Iterator[Triple]:
     s = iris.source()
-    text = "\n".join(doc.lines) + "\n"
     yield s, RDF.type, RK.SourceDocument
     yield s, RDFS.label, de(doc.title or "Quelldokument")
     yield s, DCTERMS.title, de(doc.title)
@@ -82,7 +80,7 @@ def source_triples(doc: Document) -> Iterator[Triple]:
     yield s, DCTERMS.format, Literal("text/plain; charset=utf-8")
     yield s, DCTERMS.publisher, de("Landesregierung Nordrhein-Westfalen")
     yield s, RK.lineCount, integer(len(doc.lines))
-    yield s, RK.sha256, Literal(hashlib.sha256(text.encode("utf-8")).hexdigest())
+    yield s, RK.sha256, Literal(doc.sha256)
 
 
 def excerpt_triples(doc: Document, span: Span) -> Iterator[Triple]:

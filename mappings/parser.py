@@ -16,6 +16,7 @@ record's ``unparsed`` list and reported as a :class:`ParseWarning`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ def strip_markup(s: str) -> str:
 class _Parser:
     def __init__(self, text: str, gazetteer: Gazetteer) -> None:
         self.gz = gazetteer
+        self.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self.lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if self.lines and self.lines[-1] == "":
             self.lines.pop()
@@ -149,7 +151,7 @@ class _Parser:
                 date = d[0]
             elif not title:
                 title = strip_markup(p.joined)
-        doc = Document(title=title, date=date, lines=self.lines)
+        doc = Document(title=title, date=date, lines=self.lines, sha256=self.sha256)
         bounds = starts + [len(self.lines) + 1]
         for start, nxt in zip(bounds, bounds[1:], strict=False):
             end = nxt - 1

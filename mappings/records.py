@@ -138,6 +138,7 @@ class Document:
     title: str
     date: dt.date | None
     lines: list[str]
+    sha256: str = ""  # of the document's UTF-8 bytes, as read
     forums: list[Forum] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
 

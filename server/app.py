@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -108,6 +108,8 @@ def _plain(status: int, message: str) -> Response:
 def _http_error(e: HTTPException):
     if request.path.startswith(API_PREFIXES) or not request.accept_mimetypes.accept_html:
         resp = _plain(e.code or 500, f"{e.code} {e.name}: {e.description}")
+    elif e.code == 404:
+        resp = Response(render_template("404.html", iri=None), status=404, mimetype="text/html")
     else:
         body = f"<!doctype html><title>{e.code} {escape(e.name)}</title><h1>{e.code} {escape(e.name)}</h1><p>{escape(e.description)}</p>"
         resp = Response(body, status=e.code, mimetype="text/html")

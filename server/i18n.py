@@ -5,17 +5,17 @@ Templates call ``t("Deutsch", "English")``; ``lang`` is the current language.
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, g, request
 
 LANGS = ("de", "en")
 COOKIE = "ruhrkg_lang"
 
 
 def current_lang() -> str:
-    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
-    if chosen in LANGS:
-        return chosen
-    return request.accept_languages.best_match(LANGS, default="de")
+    if "lang" not in g:
+        chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+        g.lang = chosen if chosen in LANGS else request.accept_languages.best_match(LANGS, default="de")
+    return g.lang
 
 
 def t(de: str, en: str) -> str:
