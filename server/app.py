@@ -117,15 +117,3 @@ def _http_error(e: HTTPException):
         if k.lower() not in ("content-type", "content-length"):
             resp.headers[k] = v
     return resp
-
-
-def query_page() -> Response:
-    """A plain query form (works without JavaScript)."""
-    return Response(
-        "<!doctype html><meta charset=utf-8><title>ruhrkg SPARQL</title><h1>SPARQL</h1>"
-        '<form method="get" action="/sparql"><textarea name="query" rows="12" cols="100">'
-        "SELECT * WHERE { ?s ?p ?o } LIMIT 10</textarea><br>"
-        '<select name="format"><option>json</option><option>xml</option><option>csv</option><option>tsv</option></select>'
-        ' <button type="submit">Run</button></form>',
-        mimetype="text/html",
-    )

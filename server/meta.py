@@ -71,9 +71,9 @@ def service_description() -> Response:
     if "format" not in request.args and accept.quality("text/html") > max(
         accept.quality("text/turtle"), accept.quality("application/ld+json")
     ):
-        from ruhrkg.server.app import query_page
+        from ruhrkg.server.network import editor_response
 
-        return query_page()
+        return editor_response()
     backend = current_app.extensions["ruhrkg"]
     base = base_url()
     g = _graph()
