@@ -66,30 +66,48 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(data_dir, tmp_path_factory):
-    """`ruhrkg serve` on a free loopback port, for browser tests; yields the base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("live") / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from ruhrkg.server.cli import main; main()", "serve", "--data-dir", str(data_dir),
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--query-workers", "2"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+def start_server(tmp_path_factory):
+    """A factory: ``start_server(data_dir, *args, env=...)`` runs `ruhrkg serve` on a free loopback port
+    and returns its base URL; every server is stopped (SIGTERM, then checked) at the end of the session."""
+    running = []
+
+    def start(data_dir, *args: str, env: dict | None = None) -> str:
+        port = _free_port()
+        log = tmp_path_factory.mktemp("serve") / "serve.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from ruhrkg.server.cli import main; main()", "serve", "--data-dir",
+                 str(data_dir), "--host", "127.0.0.1", "--port", str(port), *args],
+                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            )  # fmt: skip
+        running.append((proc, log))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).read()
+                return base
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    pytest.fail(f"ruhrkg serve did not start: {log.read_text()}")
+                time.sleep(0.2)
+
+    yield start
+    for proc, log in running:
+        proc.terminate()
         try:
-            urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"ruhrkg serve did not start: {log.read_text()}")
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("ruhrkg serve did not stop on SIGTERM")
+        assert "Traceback" not in log.read_text(), log.read_text()[-2000:]
+
+
+@pytest.fixture(scope="session")
+def live_server(data_dir, start_server):
+    """`ruhrkg serve` on a free loopback port, for browser tests; yields the base URL."""
+    return start_server(data_dir, "--workers", "1", "--query-workers", "2")
 
 
 def _chromium() -> str:

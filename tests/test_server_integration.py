@@ -15,8 +15,6 @@ import http.client
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -33,45 +31,11 @@ RUNAWAY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o
 TIMEOUT = 3.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(data_dir, tmp_path_factory):
-    """A running `ruhrkg serve`; yields its base URL."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = dict(os.environ, RUHRKG_QUERY_TIMEOUT=str(TIMEOUT), RUHRKG_MEMORY_LIMIT_MB="2048")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from ruhrkg.server.cli import main; main()", "serve",
-             "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"ruhrkg serve exited: {log.read_text()}")
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"ruhrkg serve did not answer: {log.read_text()}")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("ruhrkg serve did not stop on SIGTERM")
-    assert "Traceback" not in log.read_text()
+def server(data_dir, start_server):
+    """A running `ruhrkg serve` with a short query timeout; yields its base URL."""
+    env = {"RUHRKG_QUERY_TIMEOUT": str(TIMEOUT), "RUHRKG_MEMORY_LIMIT_MB": "2048"}
+    return start_server(data_dir, "--workers", "2", env=env)
 
 
 def get(base, path, headers=None, timeout=30):

@@ -243,3 +243,29 @@ def test_downloads(client, built):
         assert since.status_code == 304
     assert client.get("/downloads/../pyproject.toml").status_code == 404
     assert client.get("/downloads/nope.ttl").status_code == 404
+
+
+def test_a_rebuild_is_served_and_empties_the_cache(tmp_path):
+    from ruhrkg.graph import build as building
+
+    root = tmp_path / "data"
+    building.build(data_dir=root)
+    app = create_app({"data_dir": str(root), "workers": 1, "access_log": False})
+    try:
+        client = app.test_client()
+        q = {"query": "SELECT ?t WHERE { <https://w3id.org/ruhrkg/id/forum/11> <http://purl.org/dc/terms/title> ?t }"}
+        first = client.get("/sparql", query_string=q)
+        assert b"Heimat.Ruhr" in first.data
+        assert client.get("/sparql", query_string=q).data == first.data  # cached
+        source = tmp_path / "changed.txt"
+        source.write_text(
+            building.packaged_source().replace("\nHeimat.Ruhr\n", "\nHeimat.Ruhrgebiet\n"), encoding="utf-8"
+        )
+        building.build(source=source, data_dir=root)
+        second = client.get("/sparql", query_string=q)
+        assert b"Heimat.Ruhrgebiet" in second.data
+        assert second.headers["ETag"] != first.headers["ETag"]
+        stale = client.get("/sparql", query_string=q, headers={"If-None-Match": first.headers["ETag"]})
+        assert stale.status_code == 200
+    finally:
+        app.extensions["ruhrkg"].close()
