@@ -575,7 +575,7 @@ def _tree_cpu(root: int) -> float:
     return total / HZ
 
 
-def cpu_snapshot(server: "Server") -> dict:
+def cpu_snapshot(server: Server) -> dict:
     """CPU seconds so far: whole machine (busy, steal), the server's tree, reaped children (wrk), this process."""
     with open("/proc/stat") as fh:
         v = [int(x) for x in fh.readline().split()[1:]]
