@@ -20,6 +20,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from ruhrkg.graph import export, reason, store, terms, validate
+from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
 from ruhrkg.mappings.records import ParseWarning
@@ -81,12 +82,15 @@ def build(
     data_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     strict: bool = False,
+    links: str | Path | None = None,
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
     Raises :class:`BuildError` (and leaves the current build untouched) if the
-    source cannot be read, the data does not conform to the SHACL shapes, or,
-    with ``strict``, the parser reported uninterpreted text.
+    source cannot be read, the data does not conform to the SHACL shapes, the
+    link table (``links``; default: the packaged ``wikidata-links.csv``) is
+    invalid or names an entity the data lacks, or, with ``strict``, the parser
+    reported uninterpreted text.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -116,11 +120,15 @@ def build(
         raise BuildError(report.text())
     say("SHACL: the data conforms to the shapes")
 
+    linked = links_graph(data, links)
+    lap("link")
+    say(f"links: {len(linked)} triples in the links graph")
+
     inferred = reason.inferred_triples(data, ontology)
     lap("reason")
     say(f"OWL-RL: {len(inferred)} inferred triples")
 
-    content_hash = _content_hash(data, ontology)
+    content_hash = _content_hash(data, ontology, linked)
     version = f"{package_version()}+{content_hash[:12]}"
     built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     counts = {name: len(set(data.subjects(RDF.type, cls))) for name, cls in COUNTED.items()}
@@ -146,6 +154,7 @@ def build(
         st.bulk_extend(terms.quads(data, GRAPHS["data"]))
         st.bulk_extend(terms.quads(ontology, GRAPHS["ontology"]))
         st.bulk_extend(terms.quads(inferred, GRAPHS["inferred"]))
+        st.bulk_extend(terms.quads(linked, GRAPHS["links"]))
         st.flush()
         lap("load")
         export.write_dumps(st, staging / "downloads")
@@ -157,7 +166,8 @@ def build(
             "built_at": built_at.isoformat(),
             "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "counts": counts,
-            "triples": {"data": len(data), "ontology": len(ontology), "inferred": len(inferred)},
+            "triples": {"data": len(data), "ontology": len(ontology), "inferred": len(inferred), "links": len(linked)},
+            "links": _link_counts(linked),
             "partitions": _partitions(data),
             "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
             "timings": {k: round(v, 4) for k, v in timings.items()},
@@ -166,6 +176,41 @@ def build(
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return BuildResult(published, doc.warnings, timings)
+
+
+def links_graph(data: Graph, table: str | Path | None = None) -> Graph:
+    """The links graph from the curated link table, checked against the data and the shapes.
+
+    Kept out of the data graph and out of reasoning: the links say how our
+    entities correspond to Wikidata items, not what the entities are.
+    """
+    try:
+        rows = linking.load(table)
+    except linking.LinkTableError as e:
+        raise BuildError(str(e)) from None
+    typed = set(data.subjects(RDF.type, None))
+    unknown = sorted({r.entity for r in rows if r.entity_iri not in typed})
+    if unknown:
+        raise BuildError(
+            f"the link table {table or linking.packaged_table()} names entities the data does not have: "
+            + ", ".join(unknown)
+        )
+    g = Graph()
+    for t in linking.triples(rows):
+        g.add(t)
+    report = validate.validate(g, shapes_graph())
+    if not report.conforms:
+        raise BuildError(report.text())
+    return g
+
+
+def _link_counts(g: Graph) -> dict:
+    """The number of links per status."""
+    by_status: dict[str, int] = {}
+    for status in g.objects(None, RK.linkStatus):
+        name = str(status).rsplit("#", 1)[-1]
+        by_status[name] = by_status.get(name, 0) + 1
+    return dict(sorted(by_status.items()))
 
 
 def _read_source(source: str | Path | None) -> str:

@@ -127,6 +127,15 @@ def excerpt(start: int, end: int) -> URIRef:
     return URIRef(f"{source()}#line={start - 1},{end}")
 
 
+def link(entity: str, qid: str) -> URIRef:
+    """A curated link of one of our entities (its path under ``id/``) to a Wikidata item.
+
+    >>> link("city/essen", "Q2066")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/id/link/city-essen-Q2066')
+    """
+    return _iri("link", f"{entity.replace('/', '-')}-{qid}")
+
+
 def dataset() -> URIRef:
     """The dataset that a build produces."""
     return _iri("dataset", "ruhrkg")

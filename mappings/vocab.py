@@ -137,6 +137,20 @@ class RK(DefinedNamespace):
     lineCount: URIRef
     sha256: URIRef
 
+    # --- links to other datasets (the links graph) ---------------------------
+    EntityLink: URIRef  # a curated link of an entity to a Wikidata item
+    LinkStatus: URIRef
+    verified: URIRef
+    candidate: URIRef
+    rejected: URIRef
+    linkedEntity: URIRef
+    linkTarget: URIRef
+    matchRelation: URIRef
+    linkStatus: URIRef
+    evidence: URIRef
+    linkBasis: URIRef
+    curator: URIRef
+
 
 #: The named graphs of a build.
 GRAPHS = {
@@ -149,7 +163,7 @@ GRAPHS = {
 #: The kinds of instance IRIs (``id/<kind>/<key>``), each with a prefix of its own.
 ID_KINDS = (
     "forum", "event", "person", "membership", "ministry", "unit", "organization",
-    "venue", "city", "area", "role", "conference", "source", "dataset", "partition",
+    "venue", "city", "area", "role", "conference", "source", "dataset", "partition", "link",
 )  # fmt: skip
 
 #: One prefix map for every export and every query.

@@ -102,6 +102,7 @@ KINDS = (  # section id, owl type, German and English heading
     ("classes", OWL.Class, "Klassen", "Classes"),
     ("object-properties", OWL.ObjectProperty, "Objekteigenschaften", "Object properties"),
     ("datatype-properties", OWL.DatatypeProperty, "Datentypeigenschaften", "Datatype properties"),
+    ("individuals", OWL.NamedIndividual, "Individuen", "Individuals"),
 )
 CHARACTERISTICS = {
     OWL.FunctionalProperty: ("funktional", "functional"),

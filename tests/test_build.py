@@ -161,11 +161,14 @@ def test_one_person_one_iri_across_forums(store):
 
 
 def test_named_graphs_and_manifest(built, store):
-    assert {g.value for g in store.named_graphs()} == {str(GRAPHS[g]) for g in ("data", "ontology", "inferred")}
+    assert {g.value for g in store.named_graphs()} == {
+        str(GRAPHS[g]) for g in ("data", "ontology", "inferred", "links")
+    }
     m = built.manifest
+    assert m["triples"]["links"] == len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPHS["links"]))))
     assert m["counts"]["forums"] == 20 and m["counts"]["events"] == 47
     assert m["warnings"] == []
-    assert set(m["timings"]) >= {"parse", "map", "validate", "reason", "load"}
+    assert set(m["timings"]) >= {"parse", "map", "validate", "link", "reason", "load"}
 
 
 def test_dataset_description_is_in_the_graph(store, built):

@@ -7,11 +7,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from ruhrkg.graph.build import ontology_graph, shapes_graph
+from ruhrkg.mappings import links
 from ruhrkg.mappings.mapper import to_graph
 from ruhrkg.mappings.vocab import DEF, RK
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/ruhrkg/def")
-DECLARATIONS = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}
+DECLARATIONS = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.NamedIndividual}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,11 @@ def ontology() -> Graph:
 
 @pytest.fixture(scope="module")
 def data(doc) -> Graph:
-    return to_graph(doc)
+    """The data graph plus the links graph (both are instance data the ontology must describe)."""
+    g = to_graph(doc)
+    for t in links.triples(links.load()):
+        g.add(t)
+    return g
 
 
 def labels(g: Graph, term) -> dict[str, str]:
@@ -57,6 +62,7 @@ def test_closed_namespace_rejects_typos():
 def test_every_term_the_data_uses_is_declared_with_both_labels(ontology, data):
     predicates = set(data.predicates())
     classes = set(data.objects(None, RDF.type))
+    assert RK.EntityLink in classes
     undeclared = []
     for term in predicates | classes:
         if term == RDF.type:

@@ -154,6 +154,7 @@ def test_datasets_default_inferred_union_and_graph_uris(client):
         "https://w3id.org/ruhrkg/graph/data",
         "https://w3id.org/ruhrkg/graph/ontology",
         "https://w3id.org/ruhrkg/graph/inferred",
+        "https://w3id.org/ruhrkg/graph/links",
     }
 
 
