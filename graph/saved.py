@@ -51,6 +51,11 @@ class SavedQuery:
     variables: tuple[str, ...]
 
     @property
+    def federated(self) -> bool:
+        """Whether the query calls another endpoint with SERVICE (it then needs that endpoint to answer)."""
+        return re.search(r"\bSERVICE\b", self.body, re.I) is not None
+
+    @property
     def body(self) -> str:
         """The SPARQL text without the ``#+`` header."""
         return "\n".join(line for line in self.text.splitlines() if not line.startswith("#+")).strip() + "\n"

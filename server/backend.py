@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings.vocab import GRAPHS
-from ruhrkg.server.config import Settings
+from ruhrkg.server.config import WIKIDATA_SPARQL, Settings
 from ruhrkg.server.executor import QueryService, Result
 
 
@@ -79,6 +79,7 @@ class Backend:
             max_query_length=settings.max_query_length,
             max_nesting=settings.max_nesting,
             in_memory_max_quads=settings.in_memory_max_quads,
+            service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
         )
         self._graph_sizes: dict[str, int] | None = None
 

@@ -6,6 +6,7 @@ status, never with a traceback.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import click
 
 from ruhrkg.graph import build as building
 from ruhrkg.graph import export as exporting
+from ruhrkg.graph import linking, quickstatements, saved, wikidata
 from ruhrkg.graph import query as querying
-from ruhrkg.graph import saved
 from ruhrkg.graph import store as stores
+from ruhrkg.mappings import links as links_table
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -47,8 +49,14 @@ def main() -> None:
 @click.option(
     "--strict", is_flag=True, help="Fail (and keep the previous build) if the parser reports uninterpreted text."
 )
+@click.option(
+    "--links",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RUHRKG_LINKS",
+    help="The curated Wikidata link table (default: the wikidata-links.csv shipped with ruhrkg; env: RUHRKG_LINKS).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
-def build(data_dir: Path, source: Path | None, strict: bool, quiet: bool) -> None:
+def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, quiet: bool) -> None:
     """Parse, map, validate (SHACL), reason (OWL-RL) and load the graph.
 
     The new store replaces the current one atomically: a failed or killed
@@ -56,7 +64,7 @@ def build(data_dir: Path, source: Path | None, strict: bool, quiet: bool) -> Non
     """
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict)
+        result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict, links=links)
     except (building.BuildError, stores.StoreError) as e:
         raise click.ClickException(f"build failed; the previous build (if any) is unchanged.\n{e}") from None
     for w in result.warnings:
@@ -85,7 +93,7 @@ def build(data_dir: Path, source: Path | None, strict: bool, quiet: bool) -> Non
     type=click.Choice([s.value for s in exporting.Selection]),
     default="data",
     show_default=True,
-    help="'data': the asserted facts; 'all': data, ontology and inferred triples "
+    help="'data': the asserted facts; 'all': data, ontology, inferred triples and Wikidata links "
     "(merged in triple formats, named graphs in N-Quads/TriG).",
 )
 @click.option(
@@ -190,7 +198,11 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
 @click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
               help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
               "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
-def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, allow_service) -> None:
+@click.option("--wikidata-sparql", envvar="RUHRKG_WIKIDATA_SPARQL", metavar="URL",
+              help="Send SERVICE <https://query.wikidata.org/sparql> to this URL instead, e.g. a mirror "
+              "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
+def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, allow_service,
+          wikidata_sparql) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
     Builds the graph first if there is none. Runs under granian, a production
@@ -213,6 +225,8 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
     }
     if allow_service:
         env["RUHRKG_SERVICE_ALLOWLIST"] = ",".join(allow_service)
+    if wikidata_sparql:
+        env["RUHRKG_WIKIDATA_SPARQL"] = wikidata_sparql
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     for path, what in (("/", "home"), ("/sparql", "SPARQL endpoint"), ("/.well-known/void", "VoID / DCAT"),
                        ("/downloads/", "downloads")):  # fmt: skip
@@ -221,6 +235,157 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
         run(host=host, port=port, workers=workers, threads=threads, env=env)
     except OSError as e:
         raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
+
+
+@main.group()
+def link() -> None:
+    """Links to Wikidata: find candidates, apply a review, export to QuickStatements.
+
+    \b
+    The curated table (mappings/wikidata-links.csv in a checkout) is the
+    source of truth; `ruhrkg build` maps it into the links graph.
+      ruhrkg link wikidata -o review.csv      # candidates for unlinked entities
+      (edit review.csv: decision = accept / reject)
+      ruhrkg link apply review.csv --reviewer "Your Name"
+      ruhrkg build                            # publish the new links
+    """
+
+
+WIKIDATA_SPARQL_OPTION = click.option(
+    "--sparql-url", envvar="RUHRKG_WIKIDATA_SPARQL", default=wikidata.WIKIDATA_SPARQL, show_default=True,
+    help="Wikidata's SPARQL endpoint, or a stand-in (env: RUHRKG_WIKIDATA_SPARQL).",
+)  # fmt: skip
+TABLE_OPTION = click.option(
+    "--table", type=click.Path(dir_okay=False, path_type=Path), envvar="RUHRKG_LINKS",
+    help="The curated link table (default: the wikidata-links.csv shipped with ruhrkg; env: RUHRKG_LINKS).",
+)  # fmt: skip
+
+
+@link.command("wikidata")
+@DATA_DIR
+@WIKIDATA_SPARQL_OPTION
+@TABLE_OPTION
+@click.option("--api-url", envvar="RUHRKG_WIKIDATA_API", default=wikidata.WIKIDATA_API, show_default=True,
+              help="Wikidata's search API (wbsearchentities), or a stand-in (env: RUHRKG_WIKIDATA_API).")  # fmt: skip
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(list(linking.KINDS)),
+              help="Only entities of this kind; repeat for several (default: all).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("wikidata-review.csv"),
+              show_default=True, help="The review file to write.")  # fmt: skip
+@click.option("--interval", type=click.FloatRange(0, 60), default=1.0, show_default=True,
+              help="Seconds between two requests (be polite to Wikidata).")  # fmt: skip
+@click.option("--retries", type=click.IntRange(0, 10), default=4, show_default=True,
+              help="Retries of a failed request, with back-off.")  # fmt: skip
+@click.option("--no-auto-accept", is_flag=True, help="Leave every candidate for review, even unambiguous ones.")
+@click.option(
+    "--user-agent", envvar="RUHRKG_USER_AGENT", help="User-Agent header (default: ruhrkg/<version> with contact)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def link_wikidata(data_dir, sparql_url, table, api_url, kinds, output, interval, retries, no_auto_accept, user_agent,
+                  quiet) -> None:  # fmt: skip
+    """Find Wikidata candidates for every entity without a verified link.
+
+    Searches Wikidata's search API by each label, checks the candidates'
+    types and statements with its SPARQL endpoint, scores them and writes a
+    review file (CSV, best candidate first). Unambiguous high scores are
+    pre-filled with decision 'accept'; everything else is left for you.
+    Exits with status 2 if some entities could not be searched.
+    """
+    try:
+        rows = links_table.load(table)
+        ents = linking.entities(_open(data_dir), rows, kinds or linking.KINDS)
+    except links_table.LinkTableError as e:
+        raise click.ClickException(str(e)) from None
+    config = wikidata.WikidataConfig(
+        sparql_url=sparql_url, api_url=api_url, user_agent=user_agent or "", min_interval=interval, retries=retries
+    )
+    client = wikidata.WikidataClient(config, report=lambda m: click.echo(f"\n{m}", err=True))
+    click.echo(f"{len(ents)} entities without a verified link; searching {api_url}", err=True)
+    with click.progressbar(length=len(ents), label="reconciling", file=sys.stderr, hidden=quiet,
+                           item_show_func=lambda e: e.key if e else "") as bar:  # fmt: skip
+        review, summary = linking.reconcile(
+            ents, client, rows, auto_accept=not no_auto_accept, progress=lambda e: bar.update(1, e)
+        )
+    _write_atomically(output, linking.write_review(review).encode("utf-8"))
+    click.echo(
+        f"wrote {output}: {summary.with_candidates} of {summary.entities} entities have candidates, "
+        f"{summary.auto_accepted} accepted automatically; {client.requests} requests, {client.retried} retries",
+        err=True,
+    )
+    if summary.failed:
+        for f in summary.failed:
+            click.echo(f"failed: {f}", err=True)
+        sys.exit(2)
+
+
+@link.command("apply")
+@click.argument("review", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@TABLE_OPTION
+@click.option("--reviewer", required=True, help="Your name: recorded as the curator of every decision.")
+def link_apply(review: Path, table: Path | None, reviewer: str) -> None:
+    """Move the decisions of a reviewed file into the curated link table.
+
+    'accept' makes a link verified, 'reject' records it as rejected so it is
+    never proposed again; rows without a decision are skipped. The table is
+    written atomically, and not at all if the review has a conflict.
+    """
+    path = table or links_table.packaged_table()
+    try:
+        counts = linking.apply_file(review, path, reviewer=reviewer)
+    except (linking.ReviewError, links_table.LinkTableError) as e:
+        raise click.ClickException(f"{e}\nthe link table is unchanged") from None
+    except OSError as e:
+        raise click.ClickException(f"cannot write {path}: {e.strerror or e}") from None
+    click.echo(f"{path}: {counts['accepted']} accepted, {counts['rejected']} rejected; run `ruhrkg build` to publish",
+               err=True)  # fmt: skip
+
+
+@link.command("quickstatements")
+@DATA_DIR
+@WIKIDATA_SPARQL_OPTION
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+@click.option("--conference", "conference", metavar="QID", help="Q-ID of the Ruhr-Konferenz, if it is not linked yet.")
+@click.option("--main-subject", metavar="QID", help="Q-ID of the Ruhr area for P921 (default: wikidata-export.yaml).")
+@click.option("--no-check", is_flag=True, help="Do not check the Q-IDs against Wikidata first (offline use).")
+def link_quickstatements(data_dir, sparql_url, output, conference, main_subject, no_check) -> None:
+    """Write a QuickStatements batch that creates what Wikidata lacks.
+
+    Items for the Ruhr-Konferenz and its forums (labels, descriptions, part
+    of, main subject, organizer, participants, dates, country, state), each
+    statement referenced to the source document. Statements that need a Q-ID
+    nobody has linked yet are listed on stderr, not guessed. Before writing,
+    every Q-ID is checked against Wikidata's labels (--no-check skips that).
+    """
+    for value in (conference, main_subject):
+        if value and not re.fullmatch(r"Q[1-9][0-9]*", value):
+            raise click.BadParameter(f"{value!r} is not a Wikidata item ID such as Q2066")
+    out = quickstatements.batch(_open(data_dir), conference_qid=conference, main_subject=main_subject)
+    if not no_check:
+        client = wikidata.WikidataClient(wikidata.WikidataConfig(sparql_url=sparql_url, min_interval=0))
+        try:
+            quickstatements.check(out, client)
+        except quickstatements.ExportError as e:
+            raise click.ClickException(str(e)) from None
+    for line in out.omitted:
+        click.echo(f"omitted: {line}", err=True)
+    data = out.text.encode("utf-8")
+    if output:
+        _write_atomically(output, data)
+        click.echo(f"wrote {output}: {out.text.count('CREATE')} new items, {len(out.lines)} lines", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def _open(data_dir: Path):

@@ -31,6 +31,8 @@ class Settings:
     query_timeout: float = 10.0  # seconds
     memory_limit_mb: int = 1024  # per query worker process
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
+    # Where SERVICE <https://query.wikidata.org/sparql> is sent: Wikidata itself, or a mirror / stand-in.
+    wikidata_sparql: str = WIKIDATA_SPARQL
     max_query_length: int = 100_000  # characters
     max_nesting: int = 200  # depth of ( [ { in a query
     in_memory_max_quads: int = 500_000  # query workers copy a store this small into memory (0: never)

@@ -160,6 +160,7 @@ class Analysis:
     form: str
     has_dataset: bool
     services: tuple[str, ...]
+    service_spans: tuple[tuple[int, int], ...] = ()  # where each SERVICE IRI stands in the text
 
 
 @functools.cache
@@ -288,7 +289,7 @@ def analyse(query: str, *, service_allowlist: Sequence[str] = (), max_nesting: i
     if form == "update":
         raise QueryRejected(403, "SPARQL Update is not allowed: this endpoint is read-only")
     allowed = set(service_allowlist)
-    services = []
+    services, spans = [], []
     stack: list[tuple[str, str, int]] = []  # (bracket, kind, position); kind: "paren", "row", "data", "other"
     values_pending = has_dataset = False
     prev: _Tok | None = None
@@ -332,7 +333,9 @@ def analyse(query: str, *, service_allowlist: Sequence[str] = (), max_nesting: i
             elif low == "from":
                 has_dataset = True
             elif low == "service":
-                services.append(_service_target(query, toks, j, prefixes, allowed))
+                iri, span = _service_target(query, toks, j, prefixes, allowed)
+                services.append(iri)
+                spans.append(span)
             elif "service" in low:
                 raise QueryRejected(403, f"{t.text!r} at {_where(query, t.pos)}: write SERVICE as a separate word")
         elif t.kind == "pname" and _SERVICE.search(t.text.split(":", 1)[0]):
@@ -342,11 +345,35 @@ def analyse(query: str, *, service_allowlist: Sequence[str] = (), max_nesting: i
                 "'service' (it can be read as the SERVICE keyword)",
             )
         prev = t
-    return Analysis(form, has_dataset, tuple(services))
+    return Analysis(form, has_dataset, tuple(services), tuple(spans))
 
 
-def _service_target(query: str, toks: list[_Tok], j: int, prefixes: dict[str, str], allowed: set[str]) -> str:
-    """The IRI of the SERVICE at ``toks[j]``; :class:`QueryRejected` (403) unless it is allowed."""
+def redirect_services(query: str, analysis: Analysis, redirects: dict[str, str]) -> str:
+    """The query with each allowed SERVICE IRI that ``redirects`` maps replaced by its target.
+
+    This is how a deployment (or a test) points ``SERVICE <https://query.wikidata.org/sparql>``
+    at a mirror or a stand-in without changing any query: the allow-list is checked on the IRI
+    as written, and only the endpoint that is called differs.
+
+    >>> q = "SELECT * { SERVICE <https://q.example/sparql> { ?s ?p ?o } }"
+    >>> a = analyse(q, service_allowlist=["https://q.example/sparql"])
+    >>> redirect_services(q, a, {"https://q.example/sparql": "http://127.0.0.1:9/sparql"})
+    'SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }'
+    """
+    out = query
+    for iri, (start, end) in sorted(
+        zip(analysis.services, analysis.service_spans, strict=True), key=lambda x: -x[1][0]
+    ):
+        target = redirects.get(iri)
+        if target:
+            out = out[:start] + f"<{target}>" + out[end:]
+    return out
+
+
+def _service_target(
+    query: str, toks: list[_Tok], j: int, prefixes: dict[str, str], allowed: set[str]
+) -> tuple[str, tuple[int, int]]:
+    """The IRI of the SERVICE at ``toks[j]`` and its span; :class:`QueryRejected` (403) unless it is allowed."""
     where = _where(query, toks[j].pos)
     k = j + 1
     if k < len(toks) and toks[k].kind == "word" and toks[k].text.lower().startswith("silent"):
@@ -369,7 +396,7 @@ def _service_target(query: str, toks: list[_Tok], j: int, prefixes: dict[str, st
     if iri not in allowed:
         offered = ", ".join(f"<{a}>" for a in sorted(allowed)) or "none"
         raise QueryRejected(403, f"SERVICE <{_shown(iri)}> is not allowed (allowed endpoints: {offered})")
-    return iri
+    return iri, (target.pos, target.pos + len(target.text))
 
 
 @functools.lru_cache(maxsize=512)
@@ -707,6 +734,7 @@ class QueryService:
         max_query_length: int = 100_000,
         max_nesting: int = 200,
         in_memory_max_quads: int = 500_000,
+        service_redirects: dict[str, str] | None = None,
     ):
         # Imported here, not at the top: workers import this module and should not load rdflib.
         from ruhrkg.graph.query import QueryError, dataset_kwargs
@@ -725,6 +753,10 @@ class QueryService:
         self.timeout = timeout
         self.memory_limit_mb = memory_limit_mb
         self.service_allowlist = tuple(service_allowlist)
+        for source, target in (service_redirects or {}).items():
+            if not _SCHEME.match(target) or re.search(r'[\x00-\x20<>"{}|^`\\]', target):
+                raise ValueError(f"SERVICE redirect target {target!r} for {source!r} is not a plain absolute IRI")
+        self.service_redirects = {k: v for k, v in (service_redirects or {}).items() if k != v}
         self.max_query_length = max_query_length
         self.max_nesting = max_nesting
         self.in_memory_max_quads = in_memory_max_quads
@@ -769,6 +801,8 @@ class QueryService:
                 400,
                 f"a {form.upper()} query cannot be written as {result_format!r}; choose one of {', '.join(formats)}",
             )
+        if analysis.services and self.service_redirects:
+            query = redirect_services(query, analysis, self.service_redirects)
         request = {
             "query": query,
             "format": result_format,

@@ -81,6 +81,7 @@ TAGS = {  # tag -> (German, English); unknown tags are shown as they are
     "participants": ("Teilnehmende", "Participants"),
     "network": ("Netzwerk", "Network"),
     "search": ("Suche", "Search"),
+    "wikidata": ("Wikidata", "Wikidata"),
 }
 TYPE_NAMES = {"string": ("Text", "text"), "integer": ("ganze Zahl", "integer"), "iri": ("IRI", "IRI")}
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -150,3 +151,77 @@ def page(browser, request):
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     finally:
         context.close()
+
+
+# -- a local stand-in for Wikidata ---------------------------------------------------------------
+STANDIN = Path(__file__).parent / "wikidata_standin"
+
+
+def _wait_for(url: str, proc: subprocess.Popen, log: Path, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"{what} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def wikidata_standin(tmp_path_factory):
+    """A Wikidata stand-in from real parts: an Oxigraph server (pip package ``oxigraph``) loaded with
+    ``wikidata_standin/standin.ttl``, and the search-API app answering from it over HTTP.
+
+    Yields ``{"sparql_url": ..., "api_url": ...}``; set ``STANDIN_FAIL_FIRST`` before first use to make
+    the search app fail its first requests."""
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not os.path.exists(binary):
+        pytest.fail("the oxigraph server (pip package 'oxigraph', in the test extra) is not installed")
+    root = tmp_path_factory.mktemp("wikidata-standin")
+    subprocess.run([binary, "load", "--location", str(root / "db"), "--file", str(STANDIN / "standin.ttl")],
+                   check=True, capture_output=True)  # fmt: skip
+    procs = []
+    port = _free_port()
+    log = root / "oxigraph.log"
+    with open(log, "wb") as out:
+        procs.append(subprocess.Popen([binary, "serve-read-only", "--location", str(root / "db"), "--bind",
+                                       f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.STDOUT))  # fmt: skip
+    sparql = f"http://127.0.0.1:{port}/query"
+    _wait_for(sparql + "?query=ASK%7B%7D", procs[0], log, "the Oxigraph stand-in")
+    api_port = _free_port()
+    api_log = root / "search.log"
+    with open(api_log, "wb") as out:
+        procs.append(subprocess.Popen([sys.executable, str(STANDIN / "search_app.py"), "--sparql", sparql, "--port",
+                                       str(api_port)], stdout=out, stderr=subprocess.STDOUT))  # fmt: skip
+    api = f"http://127.0.0.1:{api_port}/w/api.php"
+    _wait_for(api, procs[1], api_log, "the search-API stand-in")
+    yield {"sparql_url": sparql, "api_url": api, "root": root}
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@pytest.fixture(scope="session")
+def standin_links(tmp_path_factory) -> Path:
+    """The shipped link table plus links to the stand-in's invented items (tests/wikidata_standin/links.csv)."""
+    from ruhrkg.mappings import links
+
+    path = tmp_path_factory.mktemp("links") / "wikidata-links.csv"
+    links.save(links.load() + links.load(STANDIN / "links.csv"), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def standin_data_dir(tmp_path_factory, standin_links):
+    """A data directory built with :func:`standin_links`, for federated queries against the stand-in."""
+    path = tmp_path_factory.mktemp("ruhrkg-data-standin")
+    building.build(data_dir=path, links=standin_links)
+    return path

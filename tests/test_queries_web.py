@@ -40,8 +40,12 @@ def _with_nav(app):
 
 
 @pytest.fixture(scope="module")
-def app(data_dir):
-    app = _with_nav(create_app({"data_dir": str(data_dir), "access_log": False}))
+def app(standin_data_dir, wikidata_standin):
+    """The app on a build whose links include the stand-in's items, with SERVICE
+    <https://query.wikidata.org/sparql> sent to the local Wikidata stand-in: every saved query has rows."""
+    settings = {"data_dir": str(standin_data_dir), "access_log": False,
+                "wikidata_sparql": wikidata_standin["sparql_url"]}  # fmt: skip
+    app = _with_nav(create_app(settings))
     yield app
     app.extensions["ruhrkg"].close()
 
