@@ -1259,8 +1259,13 @@ def openapi_paths() -> dict:
     }
     description = (
         "The W3C Reconciliation Service API (versions 0.1 and 0.2) for OpenRefine: add this URL as a standard "
-        "service. Matches persons, ministries (also by code), organisations, venues, cities, forums and events "
-        "by their labels; see the manifest for the suggest, preview and data extension services."
+        "service. Without parameters it answers the manifest. `queries=` (form-encoded POST, or GET) is a JSON "
+        "batch; candidates are persons, ministries (also by code, e.g. `MKW`), organisations, venues, cities, "
+        "forums and events, matched by their labels and scored 0-100, with the entity IRI as `id`; `match` is true "
+        "only for an exact (normalised) label match that is at least 10 points ahead of the next candidate. "
+        "Also `/reconcile/suggest/entity`, `/reconcile/suggest/type` and `/reconcile/suggest/property` "
+        "(`prefix=`), `/reconcile/preview?id=`, `/reconcile/view?id=`, `/reconcile/properties?type=` and "
+        "`extend=` (data extension). JSONP with `callback=`."
     )
     return {
         "/reconcile": {
