@@ -65,6 +65,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, ID_KINDS, PREFIXES, RK
 from ruhrkg.server.entities import Links
@@ -89,6 +90,8 @@ MIN_SCORE = 30.0
 PROPERTY_WEIGHT = 0.5
 SHOULD_PENALTY = 0.6
 NUMBER_MISMATCH = 0.6  # similarity factor when both sides have numbers and they differ
+MAX_WORDS = 24  # distinct words of a query or label that count
+MAX_DIFFLIB = 160  # longer strings are compared by trigrams and words only (difflib is quadratic)
 MATCH_MIN_SCORE = 90.0
 MATCH_MIN_GAP = 10.0
 SUGGEST_LIMIT = 10
@@ -181,17 +184,21 @@ def unparenthesised(text: str) -> str:
 
 @dataclass(frozen=True)
 class Key:
-    """A normalised string with its words and character trigrams, for fast comparison."""
+    """A normalised string with its distinct words (at most :data:`MAX_WORDS`) and character trigrams."""
 
     text: str
-    tokens: tuple[str, ...]
+    words: tuple[str, ...]
+    word_set: frozenset[str]
+    numbers: frozenset[str]
     grams: frozenset[str]
 
     @classmethod
     @functools.lru_cache(maxsize=65536)
     def of(cls, folded: str) -> Key:
+        words = tuple(dict.fromkeys(folded.split()))[:MAX_WORDS]
         padded = f"  {folded} "
-        return cls(folded, tuple(folded.split()), frozenset(padded[i : i + 3] for i in range(len(padded) - 2)))
+        grams = frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+        return cls(folded, words, frozenset(words), frozenset(w for w in words if w.isdigit()), grams)
 
 
 def variants(text: str, rules: tuple[str, ...] | frozenset[str]) -> set[str]:
@@ -216,32 +223,42 @@ def similarity(q: Key, k: Key) -> float:
     """
     if q.text == k.text:
         return 1.0
-    common = len(q.grams & k.grams)
-    dice = 2 * common / (len(q.grams) + len(k.grams))
-    if dice < 0.2 and not set(q.tokens) & set(k.tokens):
+    dice = 2 * len(q.grams & k.grams) / (len(q.grams) + len(k.grams))
+    if dice < 0.2 and not q.word_set & k.word_set:
         return dice
-    ratio = SequenceMatcher(None, q.text, k.text, autojunk=False).ratio()
-    best = min(0.99, max(ratio, dice, _token_f1(q.tokens, k.tokens)))
-    q_numbers, k_numbers = {t for t in q.tokens if t.isdigit()}, {t for t in k.tokens if t.isdigit()}
-    if q_numbers and k_numbers and q_numbers != k_numbers:
+    best = max(dice, _word_f1(q, k))
+    lq, lk = len(q.text), len(k.text)
+    if max(lq, lk) <= MAX_DIFFLIB and 2 * min(lq, lk) / (lq + lk) > best:  # else the ratio cannot win
+        best = max(best, SequenceMatcher(None, q.text, k.text, autojunk=False).ratio())
+    best = min(0.99, best)
+    if q.numbers and k.numbers and q.numbers != k.numbers:
         best *= NUMBER_MISMATCH  # "Themenforum 14" is not "Themenforum 01"
     return best
 
 
-def _token_f1(a: tuple[str, ...], b: tuple[str, ...]) -> float:
-    """F1 of the words of ``a`` and ``b``, where a word matches its most similar one if that is >= 0.8 alike."""
-    if not a or not b:
+def _word_f1(a: Key, b: Key) -> float:
+    """F1 of the distinct words of two keys; a word matches an equal one, or one that is >= 0.8 alike."""
+    if not a.words or not b.words:
         return 0.0
-
-    def best(x: str, ys: tuple[str, ...]) -> float:
-        if x in ys:
-            return 1.0
-        found = max(SequenceMatcher(None, x, y, autojunk=False).ratio() for y in ys)
-        return found if found >= 0.8 else 0.0
-
-    p = sum(best(x, b) for x in a) / len(a)
-    r = sum(best(y, a) for y in b) / len(b)
+    p = sum(_best_word(x, b) for x in a.words) / len(a.words)
+    r = sum(_best_word(y, a) for y in b.words) / len(b.words)
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _best_word(x: str, other: Key) -> float:
+    if x in other.word_set:
+        return 1.0
+    if len(x) < 4:
+        return 0.0  # short words (and numbers) must be equal
+    return max((_word_similarity(x, y) for y in other.words if abs(len(x) - len(y)) <= 2), default=0.0)
+
+
+@functools.lru_cache(maxsize=262144)
+def _word_similarity(x: str, y: str) -> float:
+    if len(y) < 4 or x.isdigit() or y.isdigit():
+        return 0.0
+    ratio = SequenceMatcher(None, x, y, autojunk=False).ratio()
+    return ratio if ratio >= 0.8 else 0.0
 
 
 # --------------------------------------------------------------------------- properties
@@ -653,12 +670,10 @@ class ReconcileError(Exception):
         self.status, self.message = status, message
 
 
-TITLES = {400: "Bad Request", 404: "Not Found", 413: "Content Too Large", 503: "Service Unavailable"}
-
-
 def problem(status: int, detail: str) -> Response:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
-            "instance": request.path}  # fmt: skip
+    """An RFC 9457 problem details response."""
+    body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status,
+            "detail": detail, "instance": request.path}  # fmt: skip
     return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status, mimetype=PROBLEM)
 
 
@@ -1105,10 +1120,11 @@ def _suggest_args() -> tuple[str, int, int]:
 
 
 def _ranked(items, prefix: str, cursor: int, limit: int) -> list:
-    """``items`` are (keys, sort name, id, payload); those matching ``prefix``, best first, paged."""
+    """``items`` are (keys, sort name, id, payload); those matching ``prefix``, best first, paged.
+    Keys None: the item is named by its id, it comes first."""
     found = []
     for keys, name, ident, payload in items:
-        rank = 0 if not prefix else _prefix_rank(prefix, keys)
+        rank = -1 if keys is None else 0 if not prefix else _prefix_rank(prefix, keys)
         if rank is not None:
             found.append((rank, name.casefold(), ident, payload))
     found.sort(key=lambda x: x[:3])
@@ -1131,7 +1147,7 @@ def suggest_entity():
         if description:
             item["description"] = description
         item["notable"] = [{"id": t, "name": index.type_name(t, lang)} for t in e.types]
-        keys = [""] if e is by_id else e.keys
+        keys = None if e is by_id else e.keys
         items.append((keys, e.name(lang), e.iri, item))
     return answer({"result": _ranked(items, prefix, cursor, limit)})
 

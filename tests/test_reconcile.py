@@ -491,6 +491,8 @@ def test_suggest_entities(client, store):
         assert ID + "person/hendrik-wuest" in ids(suggest(client, "entity", prefix=prefix)), prefix
     assert ids(suggest(client, "entity", prefix="paetz"))[0] == PAETZEL  # a word inside the name
     assert ids(suggest(client, "entity", prefix="mkw"))[0] == MKW
+    assert ids(suggest(client, "entity", prefix=PAETZEL)) == [PAETZEL]  # by id
+    assert ids(suggest(client, "entity", prefix="person:ulrich-paetzel"))[0] == PAETZEL
     venues = suggest(client, "entity", prefix="Stadthalle", type=VENUE)
     expected = select(store, 'SELECT ?v WHERE { ?v a rk:Venue ; rdfs:label ?l FILTER(STRSTARTS(?l, "Stadthalle")) }')
     assert sorted(ids(venues)) == sorted(r["v"] for r in expected)
