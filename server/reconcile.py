@@ -33,10 +33,12 @@ their superclasses from the ontology graph, and the facts of :data:`PROPERTIES`.
 normalised by :func:`fold` (case, accents, umlauts: ``ä``, ``ae`` and ``a`` are all the same, ``ß``/``ss``,
 punctuation, spaces); then, by the kind of entity, academic titles are dropped for persons, "des Landes
 Nordrhein-Westfalen"/"NRW" and "Ministerium für" for ministries, legal forms (GmbH, AG, e.V.) for organisations
-and venues, and parenthesised parts for all (:data:`RULES`). Persons are also indexed as "Family, Given".
+and venues, and parenthesised parts for all (:data:`RULES`). Persons are also indexed as "Family, Given",
+forums as "Themenforum 14"/"Forum 14".
 
 **Scores** run from 0 to 100. A normalised label equal to the normalised query (or the query being the
-entity's id) scores 100; otherwise 95 times the best of difflib's ratio, trigram Dice and a fuzzy token F1.
+entity's id) scores 100; otherwise 95 times the best of difflib's ratio, trigram Dice and a fuzzy word F1
+(times 0.6 if both contain numbers and they differ: "Themenforum 14" is not "Themenforum 01").
 Each ``properties`` entry the candidate has values for is compared the same way (entity values by id or by
 any of their labels) and averaged in with weight ½ against the name; properties a candidate has no value for
 are neutral, unknown ``pid`` are ignored. ``type`` filters: ``type_strict`` ``any`` (the default) keeps
@@ -45,8 +47,9 @@ score of those without one of the types by 0.6. Candidates under 30 are dropped;
 then name, then id; ``limit`` (default 3, at most 100) cuts the list.
 
 **Match rule.** ``match`` is true for the first candidate only, and only if its name matched exactly (score
-100 before properties), its final score is at least 90, it is at least 10 points ahead of the next candidate,
-and it has one of the requested types (if any). Namesakes (the venue and the organisation "Radio Bochum") are
+100 before properties), its final score is at least 90, it is at least 10 points ahead of the next candidate
+(returned or not), and it has one of the requested types (if any). OpenRefine sends ``type_strict: "should"``,
+so other types stay visible as candidates, below and never matched. Namesakes (the venue and the organisation "Radio Bochum") are
 thus never matched automatically unless a type or a property tells them apart.
 """
 
@@ -68,7 +71,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, ID_KINDS, PREFIXES, RK
-from ruhrkg.server.entities import Links
+from ruhrkg.server.entities import Links, qname
 from ruhrkg.server.executor import QueryServiceError
 from ruhrkg.server.i18n import current_lang
 from ruhrkg.server.meta import base_url
@@ -335,7 +338,6 @@ PROPERTIES = (
        VALUES ?same {{ skos:exactMatch owl:sameAs schema:sameAs <http://schema.org/sameAs> }}""",
        ("wikidata", "qid", "wd", "owl:sameAs", "schema:sameAs")),
 )  # fmt: skip
-PROPS = {p.key: p for p in PROPERTIES}
 #: What a candidate's description shows, by class.
 DESCRIPTION = {
     str(RK.Person): ("position", "organisation", "forum"),
@@ -442,18 +444,6 @@ def pick(values: list[Label], lang: str) -> str | None:
             if v.lang == wanted:
                 return v.value
     return values[0].value if values else None
-
-
-def qname(iri: str) -> str:
-    """``person:ulrich-paetzel`` for an IRI with a known prefix, else the IRI.
-
-    >>> qname("https://w3id.org/ruhrkg/id/person/ulrich-paetzel"), qname("https://w3id.org/ruhrkg/def#City")
-    ('person:ulrich-paetzel', 'rk:City')
-    """
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(ns) and re.fullmatch(r"[\w.-]+", iri[len(ns) :]):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return iri
 
 
 class Index:

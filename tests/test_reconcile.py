@@ -425,6 +425,21 @@ def test_every_city_and_venue_by_its_labels(client, store):
         assert top(answers, f"q{i}")["score"] == 100
 
 
+def test_forums_by_number_and_title(client, store):
+    forums = select(
+        store, "SELECT ?f ?n ?t WHERE { ?f a rk:Forum ; rk:number ?n ; <http://purl.org/dc/terms/title> ?t }"
+    )
+    assert len(forums) == 20
+    queries = {}
+    for f in forums:
+        queries[f"n{f['n']}"] = {"query": f"Themenforum {int(f['n'])}", "type": str(RK.Forum)}
+        queries[f"t{f['n']}"] = {"query": f["t"]}
+    answers = batch(client, queries)
+    for f in forums:
+        for key in (f"n{f['n']}", f"t{f['n']}"):
+            assert top(answers, key)["id"] == f["f"] and top(answers, key)["match"], (key, f)
+
+
 def test_type_strict(client):
     assert one(client, {"query": "Zollverein", "type": PLACE})[0]["id"] == ID + "venue/zollverein"  # a superclass
     assert one(client, {"query": "Zollverein", "type": [VENUE, PLACE], "type_strict": "all"})[0]["match"]
