@@ -24,7 +24,7 @@ from ruhrkg.server.config import Settings
 
 log = logging.getLogger("ruhrkg.access")
 
-API_PREFIXES = ("/sparql", "/api/", "/downloads/", "/.well-known/")
+API_PREFIXES = ("/sparql", "/api/", "/downloads/", "/.well-known/", "/reconcile")
 
 
 def create_app(settings: Settings | dict | None = None) -> Flask:
@@ -38,9 +38,9 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     if settings.warm_up:
         backend.execute("ASK {}")
 
-    from ruhrkg.server import entities, i18n, meta, network, pages, queries_web, sparql
+    from ruhrkg.server import entities, i18n, meta, network, pages, queries_web, reconcile, sparql
 
-    for module in (sparql, meta, pages, entities, queries_web, network):
+    for module in (sparql, meta, pages, entities, queries_web, network, reconcile):
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {**i18n.template_globals(), "version": app.extensions["ruhrkg"].version})
     app.after_request(i18n.remember_choice)

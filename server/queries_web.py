@@ -41,7 +41,7 @@ from markupsafe import Markup, escape
 from ruhrkg.graph import saved
 from ruhrkg.graph.formats import RESULT_FORMATS
 from ruhrkg.graph.query import shorten
-from ruhrkg.server import formats
+from ruhrkg.server import formats, reconcile
 from ruhrkg.server.backend import CachedResult
 from ruhrkg.server.executor import QueryServiceError, Result, query_form
 from ruhrkg.server.i18n import current_lang
@@ -680,6 +680,7 @@ def openapi_document() -> dict:
             },
         }
     }
+    paths.update(reconcile.openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -696,13 +697,17 @@ def openapi_document() -> dict:
                 "runs once per value and the rows are appended in the order given. Results are not capped; they "
                 "carry an `ETag` (conditional GET gives 304). Errors are `application/problem+json`.\n\n"
                 "Jede gespeicherte Abfrage antwortet unter `/api/queries/NAME` in jedem SPARQL-Ergebnisformat "
-                "(`Accept` oder `format=`) und als CSV für Excel (`format=excel-csv`)."
+                "(`Accept` oder `format=`) und als CSV für Excel (`format=excel-csv`).\n\n"
+                "The reconciliation service for OpenRefine (W3C Reconciliation Service API 0.1/0.2) answers at "
+                "`/reconcile`; its manifest names the suggest, preview and data extension services. / Der "
+                "Abgleichdienst für OpenRefine antwortet unter `/reconcile`."
             ),
             "license": {"name": "CC BY 4.0 (data)", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
         "servers": [{"url": external("")}],
         "tags": [{"name": t, "description": d} for t, d in tags.items()]
-        + [{"name": "meta", "description": "About the API"}],
+        + [{"name": "meta", "description": "About the API"}]
+        + [{"name": "reconciliation", "description": "Abgleichdienst / Reconciliation service (OpenRefine)"}],
         "paths": paths,
         "components": {
             "parameters": {
@@ -898,6 +903,7 @@ def docs():
         operations.append(
             {
                 "path": path,
+                "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
                 "id": op["operationId"],
                 "name": name,
                 "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
@@ -907,7 +913,7 @@ def docs():
                 "params": params,
                 "responses": responses,
                 "example": external(path),
-                "page": url_for("queries_web.page", name=name) if name != "queries" else None,
+                "page": url_for("queries_web.page", name=name) if path.startswith("/api/queries/") else None,
             }
         )
     intro = [_inline_code(p) for p in doc["info"]["description"].split("\n\n")]
