@@ -169,6 +169,8 @@ def load_queries(qdir: Path, adhoc: bool, only: list[str] | None) -> list[Query]
     for f in sorted(qdir.glob("*.rq")):
         lines = f.read_text(encoding="utf-8").splitlines()
         text = "\n".join(line for line in lines if not line.startswith("#+")).strip() + "\n"
+        if re.search(r"\bSERVICE\b", text, re.I):
+            continue  # a federated query measures the remote endpoint (Wikidata), not the servers compared
         text, bound = bind_defaults(text, _header(lines).get("parameters") or {})
         out.append(Query(f.stem, text, "saved", bound))
     if adhoc:

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from ruhrkg.graph import build as building
+from ruhrkg.mappings import links
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, RK
 from ruhrkg.server import reconcile
 from ruhrkg.server.app import create_app
@@ -594,7 +595,9 @@ def test_extend_adds_columns_from_the_data(client, store):
     assert rows[PAETZEL][str(RK.representing)] == [{"id": ID + "organization/emschergenossenschaft",
                                                     "name": "Emschergenossenschaft"}]  # fmt: skip
     assert rows[PAETZEL]["http://www.w3.org/2000/01/rdf-schema#label"] == [{"str": "Ulrich Paetzel"}]
-    assert rows[venue]["http://www.w3.org/2004/02/skos/core#exactMatch"] == []  # no links graph in this build
+    linked = {f"https://w3id.org/ruhrkg/id/{r.entity}": r.qid for r in links.load() if r.status == "verified"}
+    expected = [{"str": linked[venue]}] if venue in linked else []  # the verified Wikidata link, if any
+    assert rows[venue]["http://www.w3.org/2004/02/skos/core#exactMatch"] == expected
     assert all(v == [] for v in rows[ID + "person/nobody"].values())
     limited = {"ids": [forum], "properties": [{"id": str(RK.participatingMinistry), "settings": {"limit": 1}}]}
     assert len(client.get("/reconcile", query_string={"extend": json.dumps(limited)}).get_json()["rows"][forum][

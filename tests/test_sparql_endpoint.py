@@ -202,6 +202,7 @@ def test_service_description(client, accept, fmt):
         "https://w3id.org/ruhrkg/graph/data",
         "https://w3id.org/ruhrkg/graph/ontology",
         "https://w3id.org/ruhrkg/graph/inferred",
+        "https://w3id.org/ruhrkg/graph/links",
     }
 
 
