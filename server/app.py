@@ -48,6 +48,11 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(HTTPException, _http_error)
+    from ruhrkg.server.fastpath import FastSparql
+
+    app.wsgi_app = FastSparql(
+        app.wsgi_app, backend, max_request_bytes=settings.max_request_bytes, access_log=settings.access_log
+    )
     app.register_error_handler(UnicodeDecodeError, lambda e: _plain(400, "the request is not valid UTF-8"))
     if settings.access_log and not log.handlers:
         handler = logging.StreamHandler(sys.stderr)

@@ -600,3 +600,26 @@ def test_in_memory_copy_answers_like_the_store_on_disk(store_path):
         assert text(mem.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")) == text(
             disk.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
         )
+
+
+# --------------------------------------------------------------------------- the in-memory copy
+
+
+DATASET_QUERIES = [
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {}),
+    ("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", {}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }", {"dataset": "inferred"}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"dataset": "union"}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default_graph_uris": ["https://w3id.org/ruhrkg/graph/links"]}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+     {"named_graph_uris": ["https://w3id.org/ruhrkg/graph/data"]}),  # fmt: skip
+    ("SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/ruhrkg/graph/ontology> WHERE { ?s ?p ?o }", {}),
+    ("SELECT (COUNT(*) AS ?n) FROM NAMED <https://w3id.org/ruhrkg/graph/data> WHERE { ?s ?p ?o }", {}),
+]
+
+
+def test_the_in_memory_copy_answers_every_dataset_as_the_store_on_disk(store_path, service):
+    """The copy merges data + ontology into its default graph for speed; no dataset may notice."""
+    with QueryService(store_path, workers=1, timeout=10, in_memory_max_quads=0) as disk:
+        for query, kw in DATASET_QUERIES:
+            assert json.loads(text(service.execute(query, **kw))) == json.loads(text(disk.execute(query, **kw))), query

@@ -1,0 +1,118 @@
+"""The WSGI fast path answers plain SPARQL queries exactly as the Flask view does, and leaves the rest to Flask."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from werkzeug.test import Client
+
+from ruhrkg.server.app import create_app
+
+SELECT = "SELECT ?n WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; <https://w3id.org/ruhrkg/def#number> ?n } ORDER BY ?n"
+CONSTRUCT = "CONSTRUCT { ?f ?p ?o } WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; ?p ?o } LIMIT 5"
+ASK = "ASK { <https://w3id.org/ruhrkg/id/forum/01> a <http://www.w3.org/ns/org#OrganizationalCollaboration> }"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+#: (name, request keyword arguments, answered by the fast path?)
+CASES = [
+    ("select-json", {"query_string": {"query": SELECT}}, True),
+    ("select-csv-accept", {"query_string": {"query": SELECT}, "headers": {"Accept": "text/csv"}}, True),
+    ("select-xml-format", {"query_string": {"query": SELECT, "format": "xml"}}, True),
+    ("select-qvalues", {"query_string": {"query": SELECT},
+                        "headers": {"Accept": "text/turtle;q=1, text/tab-separated-values;q=0.5"}}, True),  # fmt: skip
+    ("construct-turtle", {"query_string": {"query": CONSTRUCT}}, True),
+    ("construct-jsonld", {"query_string": {"query": CONSTRUCT}, "headers": {"Accept": "application/ld+json"}}, True),
+    ("ask-inferred", {"query_string": {"query": ASK, "dataset": "inferred"}}, True),
+    ("ask-graph-uri", {"query_string": {"query": ASK, "default-graph-uri": "https://w3id.org/ruhrkg/graph/inferred"}},
+     True),  # fmt: skip
+    ("post-form", {"method": "POST", "data": {"query": SELECT}, "headers": FORM}, True),
+    ("post-form-format-in-url", {"method": "POST", "data": {"query": SELECT}, "headers": FORM,
+                                 "query_string": {"format": "tsv"}}, True),  # fmt: skip
+    ("post-query", {"method": "POST", "data": SELECT.encode(), "headers": {"Content-Type": "application/sparql-query"}},
+     True),  # fmt: skip
+    ("malformed", {"query_string": {"query": "SELECT ?x WHERE { ?x ?y }"}}, True),
+    ("service-refused", {"query_string": {"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}}, False),
+    ("not-a-query", {"query_string": {"query": "{ ?s ?p ?o }"}}, False),
+    ("update-in-query", {"query_string": {"query": "INSERT DATA { <a:b> <a:c> <a:d> }"}}, False),
+    ("update-param", {"query_string": {"update": "CLEAR ALL"}}, False),
+    ("two-queries", {"query_string": [("query", ASK), ("query", ASK)]}, False),
+    ("bad-dataset", {"query_string": {"query": ASK, "dataset": "everything"}}, False),
+    ("not-acceptable", {"query_string": {"query": SELECT}, "headers": {"Accept": "image/png"}}, False),
+    ("service-description", {}, False),
+    ("html", {"headers": {"Accept": "text/html"}}, False),
+    ("wrong-content-type", {"method": "POST", "data": b"x", "headers": {"Content-Type": "text/plain"}}, False),
+    ("bad-utf8-body", {"method": "POST", "data": b"ASK {} \xff", "headers": {"Content-Type": "application/sparql-query"}},
+     False),  # fmt: skip
+    ("latin1-charset", {"method": "POST", "data": ASK.encode(),
+                        "headers": {"Content-Type": "application/sparql-query; charset=latin-1"}}, False),  # fmt: skip
+    ("lang", {"query_string": {"query": ASK, "lang": "en"}}, False),
+    ("put", {"method": "PUT", "data": b""}, False),
+]
+IGNORED = {"Date", "Server"}
+
+
+@pytest.fixture(scope="module")
+def app(data_dir):
+    app = create_app({"data_dir": str(data_dir), "access_log": False})
+    yield app
+    app.extensions["ruhrkg"].close()
+
+
+def call(wsgi, kwargs: dict):
+    kwargs = dict(kwargs)
+    method = kwargs.pop("method", "GET")
+    resp = Client(wsgi).open("/sparql", method=method, **kwargs)
+    body = resp.get_data()
+    resp.close()  # the server closes the body: that writes the access log
+    headers = sorted((k, v) for k, v in resp.headers.items() if k not in IGNORED)
+    return resp.status_code, headers, body
+
+
+@pytest.mark.parametrize(("name", "kwargs", "fast"), CASES, ids=[c[0] for c in CASES])
+def test_same_answer_as_flask(app, name, kwargs, fast):
+    fastpath = app.wsgi_app
+    flask_only = fastpath.app  # Flask's own wsgi_app, without the fast path
+    app.extensions["ruhrkg"].cache.clear()
+    before = fastpath.answered
+    got = call(fastpath, kwargs)
+    assert (fastpath.answered > before) is fast
+    app.extensions["ruhrkg"].cache.clear()
+    assert got == call(flask_only, kwargs)
+    # and again from the cache, with a conditional GET
+    again = call(fastpath, kwargs)
+    assert again[:2] == got[:2] or name in ("malformed", "service-refused")
+    etag = dict(got[1]).get("ETag")
+    if etag and kwargs.get("method", "GET") == "GET" and got[0] == 200:
+        conditional = {**kwargs, "headers": {**kwargs.get("headers", {}), "If-None-Match": etag}}
+        assert call(fastpath, conditional)[0] == call(flask_only, conditional)[0] == 304
+
+
+def test_the_fast_path_writes_the_same_access_log(data_dir, caplog):
+    app = create_app({"data_dir": str(data_dir), "access_log": True})
+    logger = logging.getLogger("ruhrkg.access")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="ruhrkg.access"):
+            call(app.wsgi_app, {"query_string": {"query": SELECT}})
+            call(app.wsgi_app.app, {"query_string": {"query": SELECT}})
+    finally:
+        logger.removeHandler(caplog.handler)
+        app.extensions["ruhrkg"].close()
+    fast, flask = (json.loads(r.getMessage()) for r in caplog.records[-2:])
+    assert set(fast) == set(flask) and fast["cache"] == "miss" and flask["cache"] == "hit"
+    for k in ("method", "path", "status", "form", "query_sha1", "query_chars"):
+        assert fast[k] == flask[k]
+    assert fast["ms"] > 0
+
+
+def test_a_large_result_streams_through_the_fast_path(data_dir):
+    app = create_app({"data_dir": str(data_dir), "access_log": False, "cache_max_bytes": 1000})
+    try:
+        status, headers, body = call(app.wsgi_app, {"query_string": {"query": "SELECT * WHERE { ?s ?p ?o }"}})
+        assert status == 200 and "Content-Length" not in dict(headers)
+        assert len(json.loads(body)["results"]["bindings"]) > 2000
+        assert app.wsgi_app.answered == 1
+    finally:
+        app.extensions["ruhrkg"].close()
