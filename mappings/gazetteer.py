@@ -8,10 +8,16 @@ IRI however the document spells it.
 'MHKBG'
 >>> [m.key for m in gz.find_venues("im Haus der Technik, Essen")]
 ['haus-der-technik']
+
+A document that names places the packaged file does not know (such as a
+synthetic test corpus) is read with :func:`extended`, the packaged entries
+plus extra ones in the same layout, passed to the parser and the mapper as
+``gazetteer=``. The packaged file itself is never changed by it.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass, field
@@ -79,13 +85,46 @@ def _entry(d: dict) -> Entry:
 
 
 def _alternation(entries: dict[str, Entry]) -> tuple[re.Pattern, dict[str, str]]:
+    """One regex for all spellings, as whole words; the longest spelling wins at each position.
+
+    The spellings are compiled as a trie (``Zeche (?:Zollverein|Nordstern)``
+    rather than one alternative per spelling): it matches exactly what the
+    plain alternation of the spellings sorted longest first matches, but the
+    regex engine tries a few branches per character instead of every spelling,
+    so lookups stay fast with tens of thousands of entries.
+    """
     by_spelling: dict[str, str] = {}
     for e in entries.values():
         for spelling in (e.name, *e.aliases):
             by_spelling.setdefault(spelling, e.key)
-    spellings = sorted(by_spelling, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(s) for s in spellings) + r")(?![\w-])")
+    pattern = re.compile(r"(?<![\w-])(" + _trie_regex(by_spelling) + r")(?![\w-])")
     return pattern, by_spelling
+
+
+_END = ""  # marks the end of a spelling in a trie node
+
+
+def _trie_regex(spellings) -> str:
+    """A regex matching the same strings as the alternation of ``spellings``, longest first."""
+    root: dict = {}
+    for s in spellings:
+        node = root
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[_END] = {}
+    if not root:
+        return "(?!)"  # no spellings: matches nothing
+
+    def emit(node: dict) -> str:
+        # longer continuations before the end of a spelling, so the first match is the longest one
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch != _END]
+        if _END in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return emit(root)
 
 
 def _matches(compiled: tuple[re.Pattern, dict[str, str]], text: str) -> list[Match]:
@@ -93,8 +132,48 @@ def _matches(compiled: tuple[re.Pattern, dict[str, str]], text: str) -> list[Mat
     return [Match(by_spelling[m.group(1)], m.start(), m.end(), m.group(1)) for m in pattern.finditer(text)]
 
 
+def packaged_data() -> dict:
+    """The packaged ``gazetteer.yaml``, parsed (a fresh copy on each call)."""
+    return copy.deepcopy(_packaged_data())
+
+
+@functools.cache
+def _packaged_data() -> dict:
+    text = resources.files("ruhrkg.mappings").joinpath("gazetteer.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
 @functools.cache
 def load() -> Gazetteer:
     """The packaged gazetteer (parsed once per process)."""
-    text = resources.files("ruhrkg.mappings").joinpath("gazetteer.yaml").read_text(encoding="utf-8")
-    return Gazetteer(yaml.safe_load(text))
+    return Gazetteer(packaged_data())
+
+
+SECTIONS = ("areas", "cities", "ministries", "units", "organizations", "venues")
+
+
+def extended(extra: dict) -> Gazetteer:
+    """The packaged gazetteer plus the entries of ``extra``.
+
+    ``extra`` has the layout of ``gazetteer.yaml`` (any of its sections; each a
+    list of entries). Its entries are added after the packaged ones; a key
+    that is already taken raises :class:`ValueError`, so an extension can add
+    places but never redefine one.
+
+    >>> gz = extended({"cities": [{"key": "hamm", "name": "Hamm", "area": "nordrhein-westfalen"}]})
+    >>> [m.key for m in gz.city_matches("am 01.02.2019 in Hamm")], len(load().cities)
+    (['hamm'], 14)
+    """
+    data = packaged_data()
+    unknown = set(extra) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown gazetteer section(s): {', '.join(sorted(unknown))}")
+    for section in SECTIONS:
+        id_field = "code" if section in ("ministries", "units") else "key"
+        taken = {e[id_field] for e in data[section]}
+        for entry in extra.get(section) or ():
+            if entry[id_field] in taken:
+                raise ValueError(f"gazetteer {section}: {entry[id_field]!r} is already defined")
+            taken.add(entry[id_field])
+            data[section].append(entry)
+    return Gazetteer(data)
