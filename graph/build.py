@@ -16,10 +16,12 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import pyoxigraph as ox
+import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, store, terms, validate
+from ruhrkg.graph import export, reason, rules, store, terms, validate
+from ruhrkg.mappings import gazetteer as gazetteers
 from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
@@ -37,6 +39,10 @@ class BuildResult:
     warnings: list[ParseWarning]
     timings: dict[str, float] = field(default_factory=dict)
 
+
+REASONERS = ("auto", "owlrl", "rules")
+#: ``reasoner="auto"`` uses owlrl up to this many data triples (the real document has 2,800), rules above.
+AUTO_RULES_ABOVE = 20_000
 
 COUNTED = {
     "forums": RK.Forum,
@@ -83,6 +89,8 @@ def build(
     progress: Callable[[str], None] | None = None,
     strict: bool = False,
     links: str | Path | None = None,
+    reasoner: str = "auto",
+    gazetteer: str | Path | None = None,
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
@@ -91,6 +99,13 @@ def build(
     link table (``links``; default: the packaged ``wikidata-links.csv``) is
     invalid or names an entity the data lacks, or, with ``strict``, the parser
     reported uninterpreted text.
+
+    ``reasoner``: ``owlrl`` (the reference), ``rules`` (the same entailments as
+    SPARQL updates run by Oxigraph, :mod:`ruhrkg.graph.rules`; seconds where
+    owlrl takes hours), or ``auto``: owlrl up to :data:`AUTO_RULES_ABOVE` data
+    triples, rules beyond. ``gazetteer``: a YAML file of further places and
+    organisations (the layout of ``gazetteer.yaml``), for documents that name
+    ones the packaged gazetteer lacks.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -102,15 +117,18 @@ def build(
         timings[stage] = now - clock
         clock = now
 
+    if reasoner not in REASONERS:
+        raise BuildError(f"unknown reasoner {reasoner!r}; choose one of {', '.join(REASONERS)}")
+    gz = _gazetteer(gazetteer)
     text = _read_source(source)
-    doc = parse_text(text)
+    doc = parse_text(text, gazetteer=gz)
     lap("parse")
     say(f"parsed {len(doc.forums)} forums, {sum(len(f.events) for f in doc.forums)} events")
     if strict and doc.warnings:
         listed = "\n".join(f"  - {w}" for w in doc.warnings)
         raise BuildError(f"{len(doc.warnings)} parser warning(s) and strict mode is on:\n{listed}")
 
-    data = mapper.to_graph(doc)
+    data = mapper.to_graph(doc, gazetteer=gz)
     ontology = ontology_graph()
     lap("map")
 
@@ -124,9 +142,13 @@ def build(
     lap("link")
     say(f"links: {len(linked)} triples in the links graph")
 
-    inferred = reason.inferred_triples(data, ontology)
+    engine = reasoner if reasoner != "auto" else ("owlrl" if len(data) <= AUTO_RULES_ABOVE else "rules")
+    try:
+        inferred = (reason.inferred_triples if engine == "owlrl" else rules.inferred_triples)(data, ontology)
+    except rules.UnsupportedAxiom as e:
+        raise BuildError(f"the rule reasoner cannot handle this ontology: {e}; use --reasoner owlrl") from None
     lap("reason")
-    say(f"OWL-RL: {len(inferred)} inferred triples")
+    say(f"OWL-RL ({engine}): {len(inferred)} inferred triples")
 
     content_hash = _content_hash(data, ontology, linked)
     version = f"{package_version()}+{content_hash[:12]}"
@@ -171,11 +193,26 @@ def build(
             "partitions": _partitions(data),
             "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
             "timings": {k: round(v, 4) for k, v in timings.items()},
+            "reasoner": engine,
         }
         published = store.publish(root, staging, manifest)
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return BuildResult(published, doc.warnings, timings)
+
+
+def _gazetteer(path: str | Path | None):
+    if path is None:
+        return None
+    try:
+        extra = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(extra, dict):
+            raise ValueError("not a mapping of sections")
+        return gazetteers.extended(extra)
+    except OSError as e:
+        raise BuildError(f"cannot read the gazetteer {path}: {e.strerror or e}") from None
+    except (yaml.YAMLError, ValueError, KeyError, TypeError) as e:
+        raise BuildError(f"the gazetteer {path} cannot be used: {e}") from None
 
 
 def links_graph(data: Graph, table: str | Path | None = None) -> Graph:

@@ -55,8 +55,22 @@ def main() -> None:
     envvar="RUHRKG_LINKS",
     help="The curated Wikidata link table (default: the wikidata-links.csv shipped with ruhrkg; env: RUHRKG_LINKS).",
 )
+@click.option(
+    "--reasoner",
+    type=click.Choice(["auto", "owlrl", "rules"]),
+    default="auto",
+    show_default=True,
+    help="OWL-RL with owlrl, or the same entailments as SPARQL rules run by Oxigraph (fast on large graphs); "
+    "auto: owlrl up to 20,000 data triples.",
+)
+@click.option(
+    "--gazetteer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file of further places and organisations, added to the packaged gazetteer.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
-def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, quiet: bool) -> None:
+def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, reasoner: str,
+          gazetteer: Path | None, quiet: bool) -> None:  # fmt: skip
     """Parse, map, validate (SHACL), reason (OWL-RL) and load the graph.
 
     The new store replaces the current one atomically: a failed or killed
@@ -64,7 +78,8 @@ def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None,
     """
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict, links=links)
+        result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict, links=links,
+                                reasoner=reasoner, gazetteer=gazetteer)  # fmt: skip
     except (building.BuildError, stores.StoreError) as e:
         raise click.ClickException(f"build failed; the previous build (if any) is unchanged.\n{e}") from None
     for w in result.warnings:

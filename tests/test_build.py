@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import yaml
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
@@ -22,6 +24,7 @@ from ruhrkg.graph import store as stores
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.mapper import to_graph
 from ruhrkg.mappings.vocab import GRAPHS, RK
+from ruhrkg.server.cli import main
 
 
 def rows(store, name, **params):
@@ -361,3 +364,49 @@ def _no_env_data_dir(monkeypatch):
     monkeypatch.delenv("RUHRKG_DATA_DIR", raising=False)
     yield
     assert os.environ.get("RUHRKG_DATA_DIR") is None
+
+
+# --------------------------------------------------------------------------- reasoners and larger documents
+
+
+def test_the_rule_reasoner_builds_the_same_inferred_graph(tmp_path, store):
+    result = building.build(data_dir=tmp_path, reasoner="rules")
+    assert result.build.manifest["reasoner"] == "rules"
+    inferred = ox.NamedNode(GRAPHS["inferred"])
+    mine = set(result.build.open_store().quads_for_pattern(None, None, None, inferred))
+    assert mine == set(store.quads_for_pattern(None, None, None, inferred)) and len(mine) > 2000
+
+
+def test_auto_uses_owlrl_for_the_real_document(built):
+    assert built.manifest["reasoner"] == "owlrl"
+
+
+def test_an_unknown_reasoner_is_refused(tmp_path):
+    with pytest.raises(building.BuildError, match="unknown reasoner 'pellet'"):
+        building.build(data_dir=tmp_path, reasoner="pellet")
+
+
+def test_a_synthetic_corpus_builds_with_its_gazetteer(tmp_path, runner):
+    """Three copies of the document (60 forums) with invented places: the CLI takes the gazetteer extension."""
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    import synth
+
+    corpus = synth.generate(3, seed=7)
+    source, gazetteer = tmp_path / "corpus.txt", tmp_path / "corpus.gazetteer.yaml"
+    source.write_text(corpus.text, encoding="utf-8")
+    gazetteer.write_text(yaml.safe_dump(corpus.gazetteer, allow_unicode=True), encoding="utf-8")
+    without = runner.invoke(main, ["build", "--data-dir", str(tmp_path / "a"), "--source", str(source), "-q"])
+    assert "warning:" in without.output  # the invented venues are unknown to the packaged gazetteer
+    args = ["build", "--data-dir", str(tmp_path / "b"), "--source", str(source), "--gazetteer", str(gazetteer),
+            "--strict", "-q"]  # fmt: skip
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert stores.current(tmp_path / "b").manifest["counts"]["forums"] == 60
+
+
+def test_a_bad_gazetteer_is_a_clear_error(tmp_path, runner):
+    bad = tmp_path / "g.yaml"
+    bad.write_text("venues:\n  - {key: zollverein, name: Doppelt, city: essen}\n")
+    result = runner.invoke(main, ["build", "--data-dir", str(tmp_path), "--gazetteer", str(bad), "-q"])
+    assert result.exit_code == 1 and "'zollverein' is already defined" in result.output
+    assert "Traceback" not in result.output

@@ -611,8 +611,10 @@ DATASET_QUERIES = [
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }", {"dataset": "inferred"}),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"dataset": "union"}),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default_graph_uris": ["https://w3id.org/ruhrkg/graph/links"]}),
-    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-     {"named_graph_uris": ["https://w3id.org/ruhrkg/graph/data"]}),  # fmt: skip
+    (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+        {"named_graph_uris": ["https://w3id.org/ruhrkg/graph/data"]},
+    ),  # fmt: skip
     ("SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/ruhrkg/graph/ontology> WHERE { ?s ?p ?o }", {}),
     ("SELECT (COUNT(*) AS ?n) FROM NAMED <https://w3id.org/ruhrkg/graph/data> WHERE { ?s ?p ?o }", {}),
 ]

@@ -10,7 +10,9 @@ from werkzeug.test import Client
 
 from ruhrkg.server.app import create_app
 
-SELECT = "SELECT ?n WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; <https://w3id.org/ruhrkg/def#number> ?n } ORDER BY ?n"
+SELECT = (
+    "SELECT ?n WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; <https://w3id.org/ruhrkg/def#number> ?n } ORDER BY ?n"
+)
 CONSTRUCT = "CONSTRUCT { ?f ?p ?o } WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; ?p ?o } LIMIT 5"
 ASK = "ASK { <https://w3id.org/ruhrkg/id/forum/01> a <http://www.w3.org/ns/org#OrganizationalCollaboration> }"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -20,18 +22,30 @@ CASES = [
     ("select-json", {"query_string": {"query": SELECT}}, True),
     ("select-csv-accept", {"query_string": {"query": SELECT}, "headers": {"Accept": "text/csv"}}, True),
     ("select-xml-format", {"query_string": {"query": SELECT, "format": "xml"}}, True),
-    ("select-qvalues", {"query_string": {"query": SELECT},
-                        "headers": {"Accept": "text/turtle;q=1, text/tab-separated-values;q=0.5"}}, True),  # fmt: skip
+    (
+        "select-qvalues",
+        {"query_string": {"query": SELECT}, "headers": {"Accept": "text/turtle;q=1, text/tab-separated-values;q=0.5"}},
+        True,
+    ),  # fmt: skip
     ("construct-turtle", {"query_string": {"query": CONSTRUCT}}, True),
     ("construct-jsonld", {"query_string": {"query": CONSTRUCT}, "headers": {"Accept": "application/ld+json"}}, True),
     ("ask-inferred", {"query_string": {"query": ASK, "dataset": "inferred"}}, True),
-    ("ask-graph-uri", {"query_string": {"query": ASK, "default-graph-uri": "https://w3id.org/ruhrkg/graph/inferred"}},
-     True),  # fmt: skip
+    (
+        "ask-graph-uri",
+        {"query_string": {"query": ASK, "default-graph-uri": "https://w3id.org/ruhrkg/graph/inferred"}},
+        True,
+    ),  # fmt: skip
     ("post-form", {"method": "POST", "data": {"query": SELECT}, "headers": FORM}, True),
-    ("post-form-format-in-url", {"method": "POST", "data": {"query": SELECT}, "headers": FORM,
-                                 "query_string": {"format": "tsv"}}, True),  # fmt: skip
-    ("post-query", {"method": "POST", "data": SELECT.encode(), "headers": {"Content-Type": "application/sparql-query"}},
-     True),  # fmt: skip
+    (
+        "post-form-format-in-url",
+        {"method": "POST", "data": {"query": SELECT}, "headers": FORM, "query_string": {"format": "tsv"}},
+        True,
+    ),  # fmt: skip
+    (
+        "post-query",
+        {"method": "POST", "data": SELECT.encode(), "headers": {"Content-Type": "application/sparql-query"}},
+        True,
+    ),  # fmt: skip
     ("malformed", {"query_string": {"query": "SELECT ?x WHERE { ?x ?y }"}}, True),
     ("service-refused", {"query_string": {"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}}, False),
     ("not-a-query", {"query_string": {"query": "{ ?s ?p ?o }"}}, False),
@@ -43,10 +57,20 @@ CASES = [
     ("service-description", {}, False),
     ("html", {"headers": {"Accept": "text/html"}}, False),
     ("wrong-content-type", {"method": "POST", "data": b"x", "headers": {"Content-Type": "text/plain"}}, False),
-    ("bad-utf8-body", {"method": "POST", "data": b"ASK {} \xff", "headers": {"Content-Type": "application/sparql-query"}},
-     False),  # fmt: skip
-    ("latin1-charset", {"method": "POST", "data": ASK.encode(),
-                        "headers": {"Content-Type": "application/sparql-query; charset=latin-1"}}, False),  # fmt: skip
+    (
+        "bad-utf8-body",
+        {"method": "POST", "data": b"ASK {} \xff", "headers": {"Content-Type": "application/sparql-query"}},
+        False,
+    ),  # fmt: skip
+    (
+        "latin1-charset",
+        {
+            "method": "POST",
+            "data": ASK.encode(),
+            "headers": {"Content-Type": "application/sparql-query; charset=latin-1"},
+        },
+        False,
+    ),  # fmt: skip
     ("lang", {"query_string": {"query": ASK, "lang": "en"}}, False),
     ("put", {"method": "PUT", "data": b""}, False),
 ]
