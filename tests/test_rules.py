@@ -52,7 +52,7 @@ def test_equals_the_owlrl_inferred_graph_on_the_real_document(real, ontology, st
     expected = reason.inferred_triples(real, ontology)
     got = rules.inferred_triples(real, ontology, strategy=strategy)
     assert set(got) == set(expected)
-    assert len(got) == 2052
+    assert len(got) == len(expected) > 2000
     assert (iris.forum(15), RK.ministryInvolved, iris.ministry("MWIDE")) in got
     assert (iris.forum(15), RK.ministryTakingPart, iris.ministry("MWIDE")) not in got
 
@@ -90,7 +90,7 @@ def test_works_in_a_given_store_and_leaves_other_graphs_alone(real, ontology):
     )
     stats = rules.Stats()
     n = rules.inferred_quads(store, GRAPHS["data"], GRAPHS["ontology"], str(GRAPHS["inferred"]), stats=stats)
-    assert n == 2052 == len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPHS["inferred"])))))
+    assert n == len(reason.inferred_triples(real, ontology)) == len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPHS["inferred"])))))
     assert {g.value for g in store.named_graphs()} == {str(GRAPHS[g]) for g in ("data", "ontology", "inferred")} | {
         other.value
     }
