@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyshacl
-from rdflib import Graph
-from rdflib.namespace import SH
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,51 @@ def validate(data: Graph, shapes: Graph) -> Report:
     for r in results.subjects(SH.resultSeverity, None):
         violations.append(
             Violation(
-                focus=_short(results.value(r, SH.focusNode)),
-                path=_short(results.value(r, SH.resultPath)),
+                focus=short(results.value(r, SH.focusNode)),
+                path=path_text(results, results.value(r, SH.resultPath)),
                 message=str(results.value(r, SH.resultMessage) or ""),
-                severity=_short(results.value(r, SH.resultSeverity)).removeprefix("sh:"),
+                severity=short(results.value(r, SH.resultSeverity)).removeprefix("sh:"),
             )
         )
-    violations.sort(key=lambda v: (v.focus, v.path, v.message))
+    violations.sort(key=sort_key)
     return Report(bool(conforms), tuple(violations))
 
 
-def _short(term) -> str:
+def sort_key(v: Violation) -> tuple[str, str, str]:
+    """The order of a report's violations (shared with :mod:`ruhrkg.graph.shacl_sparql`)."""
+    return (v.focus, v.path, v.message)
+
+
+def path_text(graph: Graph, path) -> str:
+    """A SHACL property path (a node of ``graph``) as text in SPARQL's path syntax.
+
+    IRIs are shortened like focus nodes; ``[ sh:inversePath rk:forum ]`` is
+    ``^rk:forum`` (pyshacl copies such path nodes into its results graph as blank
+    nodes, whose labels would change from run to run).
+    """
+    if path is None:
+        return ""
+    if isinstance(path, URIRef):
+        return short(path)
+    if graph.value(path, RDF.first) is not None:
+        return "(" + "/".join(path_text(graph, p) for p in graph.items(path)) + ")"
+    for predicate, fmt in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "{}*"),
+        (SH.oneOrMorePath, "{}+"),
+        (SH.zeroOrOnePath, "{}?"),
+    ):
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return fmt.format(path_text(graph, inner))
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(path_text(graph, p) for p in graph.items(alternatives)) + ")"
+    return str(path)
+
+
+def short(term) -> str:
+    """A term of a report as text: ruhrkg IRIs shortened (``forum/03``, ``rk:number``, ``sh:Violation``)."""
     if term is None:
         return ""
     s = str(term)
