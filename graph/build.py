@@ -26,7 +26,7 @@ from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
 from ruhrkg.mappings.records import ParseWarning
-from ruhrkg.mappings.vocab import GRAPHS, RK
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES, RK
 
 
 class BuildError(Exception):
@@ -41,6 +41,7 @@ class BuildResult:
 
 
 REASONERS = ("auto", "owlrl", "rules")
+ENGINES = ("auto", "rdflib", "oxigraph")
 #: ``reasoner="auto"`` uses owlrl up to this many data triples (the real document has 2,800), rules above.
 AUTO_RULES_ABOVE = 20_000
 
@@ -91,6 +92,7 @@ def build(
     links: str | Path | None = None,
     reasoner: str = "auto",
     gazetteer: str | Path | None = None,
+    engine: str = "auto",
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
@@ -106,6 +108,14 @@ def build(
     triples, rules beyond. ``gazetteer``: a YAML file of further places and
     organisations (the layout of ``gazetteer.yaml``), for documents that name
     ones the packaged gazetteer lacks.
+
+    ``engine``: where the graph is held while it is validated and reasoned
+    over. ``rdflib`` (pyshacl, then owlrl or the rules, as ``reasoner`` says) is
+    the reference; ``oxigraph`` keeps everything in an in-memory Oxigraph store
+    (SHACL compiled to SPARQL, :mod:`ruhrkg.graph.shacl_sparql`; the rule
+    reasoner; counts by SPARQL; dumps in Oxigraph's own order, which is
+    deterministic but not sorted), for documents far larger than the real one;
+    ``auto`` picks rdflib up to :data:`AUTO_RULES_ABOVE` data triples.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -119,6 +129,8 @@ def build(
 
     if reasoner not in REASONERS:
         raise BuildError(f"unknown reasoner {reasoner!r}; choose one of {', '.join(REASONERS)}")
+    if engine not in ENGINES:
+        raise BuildError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     gz = _gazetteer(gazetteer)
     text = _read_source(source)
     doc = parse_text(text, gazetteer=gz)
@@ -128,7 +140,17 @@ def build(
         listed = "\n".join(f"  - {w}" for w in doc.warnings)
         raise BuildError(f"{len(doc.warnings)} parser warning(s) and strict mode is on:\n{listed}")
 
-    data = mapper.to_graph(doc, gazetteer=gz)
+    mapped = list(mapper.document_triples(doc, gazetteer=gz or gazetteers.load()))
+    if engine == "oxigraph" or (engine == "auto" and len(mapped) > AUTO_RULES_ABOVE):
+        from ruhrkg.graph import large
+
+        return large.build(mapped, doc, text, data_dir=data_dir, links=links, say=say, lap=lap, timings=timings)
+    data = Graph()
+    for prefix, ns in PREFIXES.items():
+        data.bind(prefix, ns, replace=True)
+    for t in mapped:
+        data.add(t)
+    del mapped
     ontology = ontology_graph()
     lap("map")
 
@@ -194,6 +216,7 @@ def build(
             "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
             "timings": {k: round(v, 4) for k, v in timings.items()},
             "reasoner": engine,
+            "engine": "rdflib",
         }
         published = store.publish(root, staging, manifest)
         lap("publish")
@@ -215,7 +238,7 @@ def _gazetteer(path: str | Path | None):
         raise BuildError(f"the gazetteer {path} cannot be used: {e}") from None
 
 
-def links_graph(data: Graph, table: str | Path | None = None) -> Graph:
+def links_graph(data: Graph | set, table: str | Path | None = None) -> Graph:
     """The links graph from the curated link table, checked against the data and the shapes.
 
     Kept out of the data graph and out of reasoning: the links say how our
@@ -225,7 +248,7 @@ def links_graph(data: Graph, table: str | Path | None = None) -> Graph:
         rows = linking.load(table)
     except linking.LinkTableError as e:
         raise BuildError(str(e)) from None
-    typed = set(data.subjects(RDF.type, None))
+    typed = data if isinstance(data, set) else set(data.subjects(RDF.type, None))
     unknown = sorted({r.entity for r in rows if r.entity_iri not in typed})
     if unknown:
         raise BuildError(

@@ -64,12 +64,20 @@ def main() -> None:
     "auto: owlrl up to 20,000 data triples.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["auto", "rdflib", "oxigraph"]),
+    default="auto",
+    show_default=True,
+    help="Hold the graph in rdflib (pyshacl, owlrl: the reference) or in an in-memory Oxigraph store (SHACL as "
+    "SPARQL, the rule reasoner: for documents of millions of triples); auto: rdflib up to 20,000 data triples.",
+)
+@click.option(
     "--gazetteer",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A YAML file of further places and organisations, added to the packaged gazetteer.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
-def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, reasoner: str,
+def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, reasoner: str, engine: str,
           gazetteer: Path | None, quiet: bool) -> None:  # fmt: skip
     """Parse, map, validate (SHACL), reason (OWL-RL) and load the graph.
 
@@ -79,7 +87,7 @@ def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None,
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
         result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict, links=links,
-                                reasoner=reasoner, gazetteer=gazetteer)  # fmt: skip
+                                reasoner=reasoner, gazetteer=gazetteer, engine=engine)  # fmt: skip
     except (building.BuildError, stores.StoreError) as e:
         raise click.ClickException(f"build failed; the previous build (if any) is unchanged.\n{e}") from None
     for w in result.warnings:

@@ -410,3 +410,41 @@ def test_a_bad_gazetteer_is_a_clear_error(tmp_path, runner):
     result = runner.invoke(main, ["build", "--data-dir", str(tmp_path), "--gazetteer", str(bad), "-q"])
     assert result.exit_code == 1 and "'zollverein' is already defined" in result.output
     assert "Traceback" not in result.output
+
+
+def _quads_without_description(st: ox.Store) -> set:
+    """Every quad but the dataset description (its version hash and build time differ between builds)."""
+    described = {iris.dataset().toPython()} | {
+        q.object.value for q in st.quads_for_pattern(ox.NamedNode(str(iris.dataset())), None, None, None)
+    }
+    return {q for q in st if q.subject.value not in described}
+
+
+def _rows(st: ox.Store, q) -> list[tuple]:
+    return [tuple(str(s[v]) for v in q.variables) for s in query.execute(st, q.text)]
+
+
+def test_the_oxigraph_engine_builds_what_the_rdflib_engine_builds(tmp_path, store):
+    result = building.build(data_dir=tmp_path, engine="oxigraph")
+    m = result.build.manifest
+    assert (m["engine"], m["reasoner"]) == ("oxigraph", "rules")
+    mine = result.build.open_store()
+    assert _quads_without_description(mine) == _quads_without_description(store)
+    assert m["counts"] == stores.current(tmp_path).manifest["counts"]
+    for name in saved.names():
+        q = saved.load(name)
+        if q.federated:
+            continue
+        assert _rows(mine, q) == _rows(store, q), name
+    dumps = result.build.path / "downloads"
+    nq = list(ox.parse(path=str(dumps / "ruhrkg.nq"), format=ox.RdfFormat.N_QUADS))
+    assert len(nq) == len(mine)
+    for ext in ("ttl", "nt", "trig", "jsonld"):
+        assert (dumps / f"ruhrkg.{ext}").stat().st_size > 0 and (dumps / f"ruhrkg.{ext}.gz").exists()
+    ttl = Graph().parse(dumps / "ruhrkg.ttl", format="turtle")
+    assert len(ttl) == len({q.triple for q in nq})
+
+
+def test_auto_chooses_the_oxigraph_engine_for_a_large_document(tmp_path, monkeypatch):
+    monkeypatch.setattr(building, "AUTO_RULES_ABOVE", 1000)
+    assert building.build(data_dir=tmp_path).build.manifest["engine"] == "oxigraph"

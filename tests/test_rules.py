@@ -90,7 +90,11 @@ def test_works_in_a_given_store_and_leaves_other_graphs_alone(real, ontology):
     )
     stats = rules.Stats()
     n = rules.inferred_quads(store, GRAPHS["data"], GRAPHS["ontology"], str(GRAPHS["inferred"]), stats=stats)
-    assert n == len(reason.inferred_triples(real, ontology)) == len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPHS["inferred"])))))
+    assert (
+        n
+        == len(reason.inferred_triples(real, ontology))
+        == len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPHS["inferred"])))))
+    )
     assert {g.value for g in store.named_graphs()} == {str(GRAPHS[g]) for g in ("data", "ontology", "inferred")} | {
         other.value
     }
