@@ -249,9 +249,16 @@ class _Compiler:
         def add(component: str, query: str) -> None:
             out.append(self._check(name, component, shown, prop, query))
 
+        # Join order (Oxigraph follows the query): cheap filters run on all the path's values first and
+        # only the violations meet the target (1.3-5x faster at x100); sh:class looks up every value's
+        # types, so it runs on the target's values only.
         each = f"{target} ?this {path} ?value ."
         for component, expr in self._value_violations(prop, "?value", name):
-            add(component, f"SELECT ?this ?value WHERE {{ {each} FILTER({expr}) }}")
+            if component == "Class":
+                add(component, f"SELECT ?this ?value WHERE {{ {each} FILTER({expr}) }}")
+            else:
+                inner = f"SELECT ?this ?value WHERE {{ ?this {path} ?value . FILTER({expr}) }}"
+                add(component, f"SELECT ?this ?value WHERE {{ {{ {inner} }} {target} }}")
         n = self._count(prop, "minCount", name)
         if n == 1:
             add("MinCount", f"SELECT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?value }} }}")
@@ -263,7 +270,8 @@ class _Compiler:
             )
         n = self._count(prop, "maxCount", name)
         if n is not None:
-            add("MaxCount", f"SELECT ?this WHERE {{ {each} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})")
+            inner = f"SELECT ?this WHERE {{ ?this {path} ?value }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+            add("MaxCount", f"SELECT ?this WHERE {{ {{ {inner} }} {target} }}")
         for h in self._objects(prop, "hasValue"):
             add(
                 "HasValue",
