@@ -20,7 +20,7 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, rules, store, terms, validate
+from ruhrkg.graph import export, reason, remote, rules, store, terms, validate
 from ruhrkg.mappings import gazetteer as gazetteers
 from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
@@ -91,6 +91,7 @@ def build(
     links: str | Path | None = None,
     reasoner: str = "auto",
     gazetteer: str | Path | None = None,
+    remote_store: remote.StoreSpec | None = None,
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
@@ -106,6 +107,11 @@ def build(
     triples, rules beyond. ``gazetteer``: a YAML file of further places and
     organisations (the layout of ``gazetteer.yaml``), for documents that name
     ones the packaged gazetteer lacks.
+
+    ``remote_store``: also publish the graphs into this remote SPARQL store
+    (:func:`ruhrkg.graph.remote.publish`), after the local store and dumps are
+    written and before ``current`` moves; if that fails, the store keeps its
+    previous graphs, ``current`` stays, and :class:`BuildError` is raised.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -180,8 +186,15 @@ def build(
         st.flush()
         lap("load")
         export.write_dumps(st, staging / "downloads")
-        del st
         lap("export")
+        published_remote = None
+        if remote_store is not None:
+            try:
+                published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
+            except remote.RemoteStoreError as e:
+                raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
+            lap("remote")
+        del st
         manifest = {
             "version": version,
             "content_hash": content_hash,
@@ -195,6 +208,8 @@ def build(
             "timings": {k: round(v, 4) for k, v in timings.items()},
             "reasoner": engine,
         }
+        if published_remote is not None:
+            manifest["store"] = published_remote
         published = store.publish(root, staging, manifest)
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
