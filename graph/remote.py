@@ -25,6 +25,8 @@ endpoints send); they are never written to the manifest or to messages.
 ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store', 'u', 'p@ss')
 >>> StoreSpec.parse("virtuoso+http://127.0.0.1:8890", env={}).public()["gsp"]
 'http://127.0.0.1:8890/sparql-graph-crud'
+>>> StoreSpec.parse("virtuoso+http://dba:secret@127.0.0.1:8890", env={}).public()["update"]
+'http://127.0.0.1:8890/sparql-auth'
 >>> StoreSpec.parse(None, env={}) is None
 True
 
@@ -77,6 +79,8 @@ LAYOUTS: dict[str, tuple[str, str, str, str | None]] = {
 STAGING = "urn:ruhrkg:staging:"
 PREVIOUS = "urn:ruhrkg:previous:"
 CHUNK_TRIPLES = 10_000
+#: Virtuoso compiles INSERT DATA to SQL and refuses more than 10,000 lines of it (10,000 triples are too many).
+VIRTUOSO_CHUNK_TRIPLES = 1_000
 USER_AGENT = "ruhrkg (remote store client)"
 PENDING_FILE = "remote-pending.json"  # in the data directory: staging graphs a killed build may have left
 
@@ -96,6 +100,7 @@ class StoreSpec:
     timeout_param: str | None = None
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    chunk_triples: int = CHUNK_TRIPLES  # triples per INSERT DATA request
 
     @classmethod
     def parse(
@@ -140,7 +145,11 @@ class StoreSpec:
             user, password = creds[0]
         user = user if user is not None else env.get("RUHRKG_STORE_USER") or None
         password = password if password is not None else env.get("RUHRKG_STORE_PASSWORD")
-        return cls(q, u, g, flavour, timeout_param, user, password)
+        if flavour == "virtuoso" and user is not None:  # its authenticated endpoints; queries stay anonymous
+            u = u if update else u + "-auth"
+            g = g if gsp else (g + "-auth" if g else None)
+        chunk = VIRTUOSO_CHUNK_TRIPLES if flavour == "virtuoso" else CHUNK_TRIPLES
+        return cls(q, u, g, flavour, timeout_param, user, password, chunk)
 
     def public(self) -> dict:
         """What the manifest records: the endpoints, without credentials."""
@@ -234,11 +243,22 @@ def call(
         headers["Content-Type"] = content_type
     if accept:
         headers["Accept"] = accept
+    origin = _origin(url)
+    if origin in _DIGEST:  # known to want Digest: ask for a fresh challenge without credentials first
+        headers.pop("Authorization", None)
     reply, challenge = _send(method, url, body, headers, timeout)
+    if reply.status == 401 and spec.user is not None and "Authorization" in headers:
+        # Virtuoso answers Basic credentials with a bare 401; without credentials it sends its challenge
+        headers.pop("Authorization")
+        reply, challenge = _send(method, url, body, headers, timeout)
     if reply.status == 401 and spec.user is not None and challenge.lower().startswith("digest "):
+        _DIGEST.add(origin)
         headers["Authorization"] = _digest(spec, method, connection(url, 1)[1], challenge)
         reply, _ = _send(method, url, body, headers, timeout)
     return reply
+
+
+_DIGEST: set[str] = set()  # endpoints that asked for Digest authentication
 
 
 def _send(method: str, url: str, body, headers: dict, timeout: float) -> tuple[Reply, str]:
@@ -249,7 +269,10 @@ def _send(method: str, url: str, body, headers: dict, timeout: float) -> tuple[R
             if isinstance(body, Path):
                 payload = stack.enter_context(open(body, "rb"))
                 headers["Content-Length"] = str(body.stat().st_size)
-            conn.request(method, target, body=payload, headers=headers)
+            try:
+                conn.request(method, target, body=payload, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the store answered (e.g. 401) and closed before reading the whole body: read its answer
             resp = conn.getresponse()
             data = resp.read()
         ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
@@ -412,7 +435,7 @@ def _upload(spec, by_graph: dict, staging: dict, say, timeout: float) -> str:
         say(f"{shared} blank node(s) are shared between graphs: uploading with SPARQL Update to keep them shared")
     if not spec.update:
         raise RemoteStoreError("no update endpoint is configured for the store: give --store or --store-update")
-    for chunk in _chunks(by_graph, staging):
+    for chunk in _chunks(by_graph, staging, spec.chunk_triples):
         update(spec, chunk, timeout=timeout)
     return "update"
 
