@@ -88,7 +88,8 @@ def test_a_second_build_swaps_the_graphs_completely(published, tmp_path):
         titles = {r["t"] for r in remote.select(server.spec, TITLE.replace("WHERE {", "WHERE { GRAPH ?g {") + " }")}
         assert titles == {"Heimat.Ruhrgebiet"}  # the old title is gone from every graph
         versions = remote.select(
-            server.spec, f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/2002/07/owl#versionInfo> ?v }} }}"
+            server.spec,
+            f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/2002/07/owl#versionInfo> ?v }} }}",
         )
         assert {r["v"] for r in versions} == {second.version}
     finally:
@@ -209,8 +210,12 @@ def test_store_spec_layouts_and_credentials(monkeypatch):
     g = remote.StoreSpec.parse("graphdb+http://h:7200/repositories/kg", update="http://other/update", env={})
     assert (g.query, g.update, g.gsp) == ("http://h:7200/repositories/kg", "http://other/update",
                                           "http://h:7200/repositories/kg/rdf-graphs/service")  # fmt: skip
-    v = remote.StoreSpec.parse("virtuoso+http://dba:secret@h:8890", env={})
-    assert v.query == v.update == "http://h:8890/sparql" and v.user == "dba" and "secret" not in v.query
+    v = remote.StoreSpec.parse("virtuoso+http://h:8890", env={})
+    assert v.query == v.update == "http://h:8890/sparql" and v.gsp == "http://h:8890/sparql-graph-crud"
+    v = remote.StoreSpec.parse("virtuoso+http://dba:secret@h:8890", env={})  # credentials: the -auth endpoints
+    assert (v.query, v.update, v.gsp) == ("http://h:8890/sparql", "http://h:8890/sparql-auth",
+                                          "http://h:8890/sparql-graph-crud-auth")  # fmt: skip
+    assert v.user == "dba" and "secret" not in json.dumps(v.public())
 
 
 # --------------------------------------------------------------------------- serving
