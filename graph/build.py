@@ -20,7 +20,7 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, rules, store, terms, validate
+from ruhrkg.graph import export, reason, remote, rules, store, terms, validate
 from ruhrkg.mappings import gazetteer as gazetteers
 from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
@@ -93,6 +93,7 @@ def build(
     reasoner: str = "auto",
     gazetteer: str | Path | None = None,
     engine: str = "auto",
+    remote_store: remote.StoreSpec | None = None,
 ) -> BuildResult:
     """Build the graph from the source document into a new store and make it current.
 
@@ -116,6 +117,10 @@ def build(
     reasoner; counts by SPARQL; dumps in Oxigraph's own order, which is
     deterministic but not sorted), for documents far larger than the real one;
     ``auto`` picks rdflib up to :data:`AUTO_RULES_ABOVE` data triples.
+    ``remote_store``: also publish the graphs into this remote SPARQL store
+    (:func:`ruhrkg.graph.remote.publish`), after the local store and dumps are
+    written and before ``current`` moves; if that fails, the store keeps its
+    previous graphs, ``current`` stays, and :class:`BuildError` is raised.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -144,7 +149,8 @@ def build(
     if engine == "oxigraph" or (engine == "auto" and len(mapped) > AUTO_RULES_ABOVE):
         from ruhrkg.graph import large
 
-        return large.build(mapped, doc, text, data_dir=data_dir, links=links, say=say, lap=lap, timings=timings)
+        return large.build(mapped, doc, text, data_dir=data_dir, links=links, say=say, lap=lap, timings=timings,
+                           remote_store=remote_store)  # fmt: skip
     data = Graph()
     for prefix, ns in PREFIXES.items():
         data.bind(prefix, ns, replace=True)
@@ -202,8 +208,15 @@ def build(
         st.flush()
         lap("load")
         export.write_dumps(st, staging / "downloads")
-        del st
         lap("export")
+        published_remote = None
+        if remote_store is not None:
+            try:
+                published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
+            except remote.RemoteStoreError as e:
+                raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
+            lap("remote")
+        del st
         manifest = {
             "version": version,
             "content_hash": content_hash,
@@ -218,6 +231,8 @@ def build(
             "reasoner": engine,
             "engine": "rdflib",
         }
+        if published_remote is not None:
+            manifest["store"] = published_remote
         published = store.publish(root, staging, manifest)
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}

@@ -32,14 +32,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ruhrkg.graph import export, rules, store, terms
+from ruhrkg.graph import export, remote, rules, store, terms
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
-def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: Callable, timings: dict):
+def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: Callable, timings: dict,
+          remote_store=None):  # fmt: skip
     from ruhrkg.graph import shacl_sparql
     from ruhrkg.graph.build import (
         COUNTED,
@@ -112,8 +113,15 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         write_dumps(st, staging / "downloads")
         sizes = {k: _scalar(st, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")
                  for k, g in names.items()}  # fmt: skip
-        del st
         lap("export")
+        published_remote = None
+        if remote_store is not None:
+            try:
+                published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
+            except remote.RemoteStoreError as e:
+                raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
+            lap("remote")
+        del st
         manifest = {
             "version": version,
             "content_hash": content_hash,
@@ -128,6 +136,8 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
             "reasoner": "rules",
             "engine": "oxigraph",
         }
+        if published_remote is not None:
+            manifest["store"] = published_remote
         published = store.publish(root, staging, manifest)
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ruhrkg.server.backend import Backend
 from ruhrkg.server.config import Settings
+from ruhrkg.server.executor import QueryServiceError
 
 log = logging.getLogger("ruhrkg.access")
 
@@ -36,7 +37,12 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     app.config.update(RUHRKG=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
     app.extensions["ruhrkg"] = backend = Backend(settings)
     if settings.warm_up:
-        backend.execute("ASK {}")
+        try:
+            b"".join(backend.execute("ASK {}").chunks)
+        except QueryServiceError as e:
+            if backend.store is None:
+                raise
+            log.warning("the SPARQL store does not answer yet: %s", e.message)  # queries get 502 until it does
 
     from ruhrkg.server import entities, i18n, meta, network, pages, queries_web, reconcile, sparql
 
@@ -48,6 +54,7 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(QueryServiceError, _query_error)  # pages whose query failed: the reason, no traceback
     from ruhrkg.server.fastpath import FastSparql
 
     app.wsgi_app = FastSparql(
@@ -122,3 +129,21 @@ def _http_error(e: HTTPException):
         if k.lower() not in ("content-type", "content-length"):
             resp.headers[k] = v
     return resp
+
+
+def _query_error(e: QueryServiceError):
+    """A query behind a page failed (the store is down, a time limit): its status and one-line reason."""
+    if request.path.startswith(API_PREFIXES) or not request.accept_mimetypes.accept_html:
+        return _plain(e.status, e.message)
+    title = f"{e.status} {escape(_reason_phrase(e.status))}"
+    body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(e.message)}</p>"
+    return Response(body, status=e.status, mimetype="text/html")
+
+
+def _reason_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -18,6 +18,7 @@ from ruhrkg.graph import store as stores
 from ruhrkg.mappings.vocab import GRAPHS
 from ruhrkg.server.config import WIKIDATA_SPARQL, Settings
 from ruhrkg.server.executor import QueryService, Result
+from ruhrkg.server.remote import RemoteQueryService
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ class ResultCache:
 
 
 class Backend:
-    """The current build, a :class:`QueryService` on it, and a :class:`ResultCache`."""
+    """The current build, a :class:`QueryService` on it (or, with ``settings.store``, a
+    :class:`RemoteQueryService` on the store the build was published to), and a :class:`ResultCache`.
+
+    In both modes the dataset version, and so the cache keys and ETags, come from the local build's manifest.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -69,7 +74,19 @@ class Backend:
         self._lock = threading.Lock()
         self.build = stores.current(self.root)
         self._link = os.readlink(self.root / "current")
+        self._graph_sizes: dict[str, int] | None = None
         self.cache = ResultCache(settings.cache_entries, settings.cache_max_bytes)
+        self.store = settings.remote_store()
+        if self.store is not None:
+            self.service = RemoteQueryService(
+                self.store,
+                timeout=settings.query_timeout,
+                service_allowlist=settings.service_allowlist,
+                max_query_length=settings.max_query_length,
+                max_nesting=settings.max_nesting,
+                service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
+            )
+            return
         self.service = QueryService(
             self.build.store_path,
             workers=settings.workers,
@@ -81,7 +98,6 @@ class Backend:
             in_memory_max_quads=settings.in_memory_max_quads,
             service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
         )
-        self._graph_sizes: dict[str, int] | None = None
 
     @property
     def version(self) -> str:

@@ -14,7 +14,7 @@ import click
 
 from ruhrkg.graph import build as building
 from ruhrkg.graph import export as exporting
-from ruhrkg.graph import linking, quickstatements, saved, wikidata
+from ruhrkg.graph import linking, quickstatements, remote, saved, wikidata
 from ruhrkg.graph import query as querying
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings import links as links_table
@@ -27,6 +27,33 @@ DATA_DIR = click.option(
     show_default=True,
     help="Directory that holds the builds (env: RUHRKG_DATA_DIR).",
 )
+
+
+def store_options(f):
+    """``--store``, ``--store-query``, ``--store-update``, ``--store-gsp`` (and their RUHRKG_* variables)."""
+    options = [
+        click.option("--store", envvar="RUHRKG_STORE", metavar="[FLAVOUR+]URL",
+                     help="A remote SPARQL 1.1 store: http://host:7878 (Oxigraph server), fuseki+URL-of-dataset, "
+                     "virtuoso+http://host:8890, graphdb+URL-of-repository; credentials as user:password@ in the URL "
+                     "or RUHRKG_STORE_USER/RUHRKG_STORE_PASSWORD (env: RUHRKG_STORE)."),
+        click.option("--store-query", envvar="RUHRKG_STORE_QUERY", metavar="URL",
+                     help="The store's query endpoint, if not what --store implies (env: RUHRKG_STORE_QUERY)."),
+        click.option("--store-update", envvar="RUHRKG_STORE_UPDATE", metavar="URL",
+                     help="The store's update endpoint (env: RUHRKG_STORE_UPDATE)."),
+        click.option("--store-gsp", envvar="RUHRKG_STORE_GSP", metavar="URL",
+                     help="The store's Graph Store Protocol endpoint; 'none': upload with SPARQL Update "
+                     "(env: RUHRKG_STORE_GSP)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _store_spec(store, store_query, store_update, store_gsp):
+    try:
+        return remote.StoreSpec.parse(store, query=store_query, update=store_update, gsp=store_gsp)
+    except remote.RemoteStoreError as e:
+        raise click.BadParameter(str(e), param_hint="--store") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,18 +103,24 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A YAML file of further places and organisations, added to the packaged gazetteer.",
 )
+@store_options
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None, reasoner: str, engine: str,
-          gazetteer: Path | None, quiet: bool) -> None:  # fmt: skip
+          gazetteer: Path | None, store, store_query, store_update, store_gsp, quiet: bool) -> None:  # fmt: skip
     """Parse, map, validate (SHACL), reason (OWL-RL) and load the graph.
 
     The new store replaces the current one atomically: a failed or killed
-    build leaves the previous build in place and usable.
+    build leaves the previous build in place and usable. With --store, the
+    graphs are also published into a remote SPARQL store (uploaded under
+    staging names, then switched in one update and their sizes checked); if
+    that fails, the remote store and the local build both stay as they were.
     """
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+    spec = _store_spec(store, store_query, store_update, store_gsp)
     try:
         result = building.build(source=source, data_dir=data_dir, progress=say, strict=strict, links=links,
-                                reasoner=reasoner, gazetteer=gazetteer, engine=engine)  # fmt: skip
+                                reasoner=reasoner, gazetteer=gazetteer, engine=engine,
+                                remote_store=spec)  # fmt: skip
     except (building.BuildError, stores.StoreError) as e:
         raise click.ClickException(f"build failed; the previous build (if any) is unchanged.\n{e}") from None
     for w in result.warnings:
@@ -97,6 +130,8 @@ def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None,
         counts = ", ".join(f"{v} {k}" for k, v in m["counts"].items())
         click.echo(f"built {m['version']} in {sum(result.timings.values()):.2f} s: {counts}", err=True)
         click.echo(f"store: {result.build.store_path}", err=True)
+        if "store" in m:
+            click.echo(f"remote store: {m['store']['query']} ({m['store']['method']})", err=True)
 
 
 @main.command()
@@ -213,30 +248,39 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
 @click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Request threads per HTTP worker (env: RUHRKG_THREADS).")  # fmt: skip
 @click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Query worker processes per HTTP worker; each runs one query at a time (env: RUHRKG_WORKERS).")  # fmt: skip
+              help="Query worker processes per HTTP worker; each runs one query at a time; not used with --store "
+              "(env: RUHRKG_WORKERS).")  # fmt: skip
 @click.option("--timeout", envvar="RUHRKG_QUERY_TIMEOUT", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
-              help="Seconds a query may run before it is killed (env: RUHRKG_QUERY_TIMEOUT).")  # fmt: skip
+              help="Seconds a query may run before it is killed; with --store, how long we wait for the store "
+              "(env: RUHRKG_QUERY_TIMEOUT).")  # fmt: skip
 @click.option("--memory-limit", envvar="RUHRKG_MEMORY_LIMIT_MB", type=click.IntRange(256, 1_000_000), default=1024,
-              show_default=True, help="Address space of a query worker, in MB (env: RUHRKG_MEMORY_LIMIT_MB).")  # fmt: skip
+              show_default=True, help="Address space of a query worker, in MB; not used with --store "
+              "(env: RUHRKG_MEMORY_LIMIT_MB).")  # fmt: skip
 @click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
               help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
               "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
 @click.option("--wikidata-sparql", envvar="RUHRKG_WIKIDATA_SPARQL", metavar="URL",
               help="Send SERVICE <https://query.wikidata.org/sparql> to this URL instead, e.g. a mirror "
               "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
+@store_options
 def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, allow_service,
-          wikidata_sparql) -> None:  # fmt: skip
+          wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
     Builds the graph first if there is none. Runs under granian, a production
-    HTTP server; every setting can also come from a RUHRKG_* variable.
+    HTTP server; every setting can also come from a RUHRKG_* variable. With
+    --store, queries go to that SPARQL store instead of the query workers,
+    behind the same checks (no Update, SERVICE only to allowed endpoints) and
+    the same --timeout (how long we wait: the store's own limit stops its
+    work); --query-workers and --memory-limit then do not apply.
     """
     from ruhrkg.server.serve import run
 
+    spec = _store_spec(store, store_query, store_update, store_gsp)
     if not stores.has_build(data_dir):
         click.echo(f"no graph in {data_dir} yet: building it first", err=True)
         try:
-            building.build(data_dir=data_dir, progress=lambda m: click.echo(m, err=True))
+            building.build(data_dir=data_dir, progress=lambda m: click.echo(m, err=True), remote_store=spec)
         except (building.BuildError, stores.StoreError) as e:
             raise click.ClickException(f"build failed:\n{e}") from None
     env = {
@@ -250,6 +294,12 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
         env["RUHRKG_SERVICE_ALLOWLIST"] = ",".join(allow_service)
     if wikidata_sparql:
         env["RUHRKG_WIKIDATA_SPARQL"] = wikidata_sparql
+    for name, value in (("STORE", store), ("STORE_QUERY", store_query), ("STORE_UPDATE", store_update),
+                        ("STORE_GSP", store_gsp)):  # fmt: skip
+        if value:
+            env[f"RUHRKG_{name}"] = value
+    if spec is not None:
+        click.echo(f"  queries answered by the SPARQL store at {spec.query}", err=True)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     for path, what in (("/", "home"), ("/sparql", "SPARQL endpoint"), ("/.well-known/void", "VoID / DCAT"),
                        ("/downloads/", "downloads")):  # fmt: skip

@@ -43,6 +43,13 @@ class Settings:
     public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host
     access_log: bool = True
     warm_up: bool = False  # start the query workers when the app is created, not on the first query
+    # Remote mode (ruhrkg.server.remote): answer queries from this SPARQL store instead of the query workers.
+    store: str = ""  # [FLAVOUR+]URL, e.g. http://127.0.0.1:7878 (an Oxigraph server); see ruhrkg.graph.remote
+    store_query: str = ""  # explicit endpoint URLs, overriding what `store` implies
+    store_update: str = ""
+    store_gsp: str = ""
+    store_user: str = ""  # HTTP Basic credentials (or user-info in the URL)
+    store_password: str = field(default="", repr=False)
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -60,6 +67,20 @@ class Settings:
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def remote_store(self):
+        """The remote store to query (a :class:`ruhrkg.graph.remote.StoreSpec`), or None for the embedded store.
+
+        Raises :class:`SettingsError` if the store settings are malformed.
+        """
+        from ruhrkg.graph.remote import RemoteStoreError, StoreSpec
+
+        try:
+            return StoreSpec.parse(self.store or None, query=self.store_query or None,
+                                   update=self.store_update or None, gsp=self.store_gsp or None,
+                                   user=self.store_user or None, password=self.store_password or None, env={})  # fmt: skip
+        except RemoteStoreError as e:
+            raise SettingsError(str(e)) from None
 
 
 def _convert(name: str, kind: str, raw: str):

@@ -102,6 +102,10 @@ class QueryFailed(QueryServiceError):
     """The engine reported an error while evaluating the query (500), e.g. an allowed SERVICE that failed."""
 
 
+class StoreUnavailable(QueryServiceError):
+    """Remote mode: the SPARQL store cannot be reached, or answered with an unusable status or type (502/503)."""
+
+
 # --------------------------------------------------------------------------- the lexer
 
 _B = (
@@ -438,6 +442,147 @@ _quick_analysis_cached = functools.lru_cache(maxsize=64)(_quick_analysis)
 @functools.lru_cache(maxsize=512)
 def _analyse_cached(query: str, allowlist: tuple[str, ...], max_nesting: int) -> Analysis:
     return analyse(query, service_allowlist=allowlist, max_nesting=max_nesting)
+
+
+# --------------------------------------------------------------------------- shared by the local and remote services
+
+
+def check_query(query: str, *, max_query_length: int, max_nesting: int, service_allowlist: tuple[str, ...]) -> Analysis:
+    """The pre-checks (length, NUL bytes, nesting, form, SERVICE) of every query service; :class:`QueryRejected`."""
+    if not isinstance(query, str):
+        raise QueryRejected(400, "the query must be text")
+    if len(query) > max_query_length:
+        raise QueryRejected(400, f"query too long: {len(query)} characters, the limit is {max_query_length}")
+    if "\x00" in query:
+        raise QueryRejected(400, "the query contains a NUL character")
+    quick = (_quick_analysis_cached if len(query) <= 8192 else _quick_analysis)(query, max_nesting)
+    if quick is not None:
+        return quick
+    if len(query) > 8192:  # keep the cache small: long queries are rare and cheap enough to re-check
+        return analyse(query, service_allowlist=service_allowlist, max_nesting=max_nesting)
+    return _analyse_cached(query, tuple(service_allowlist), max_nesting)
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def checked_allowlist(service_allowlist: Sequence[str]) -> tuple[str, ...]:
+    """The SERVICE allow-list, every entry a plain absolute IRI (else ValueError)."""
+    for iri in service_allowlist:
+        if not _SCHEME.match(iri) or _DOT_SEGMENT.search(iri) or _NOT_IN_IRI.search(iri):
+            raise ValueError(f"service allow-list entry {iri!r} is not a plain absolute IRI")
+    return tuple(service_allowlist)
+
+
+def checked_redirects(service_redirects: dict[str, str] | None) -> dict[str, str]:
+    """SERVICE redirects (allowed IRI -> endpoint actually called), every target a plain absolute IRI."""
+    for source, target in (service_redirects or {}).items():
+        if not _SCHEME.match(target) or _NOT_IN_IRI.search(target):
+            raise ValueError(f"SERVICE redirect target {target!r} for {source!r} is not a plain absolute IRI")
+    return {k: v for k, v in (service_redirects or {}).items() if k != v}
+
+
+def result_formats(form: str, result_format: str) -> dict:
+    """The formats of a query form (results or RDF); :class:`QueryRejected` if ``result_format`` is not one."""
+    formats = RESULT_FORMATS if form in ("select", "ask") else RDF_FORMATS
+    if result_format not in formats:
+        raise QueryRejected(
+            400, f"a {form.upper()} query cannot be written as {result_format!r}; choose one of {', '.join(formats)}"
+        )
+    return formats
+
+
+def query_dataset(analysis: Analysis, dataset: str, default_graph_uris=(), named_graph_uris=()) -> dict:
+    """The dataset of a request as graph IRIs: ``{"default_graph": [...], "named_graphs": [...]}`` (named
+    graphs absent: all of them), ``{"union": True}`` (every graph), or ``{}`` (the query's own FROM)."""
+    from ruhrkg.graph.query import QueryError, dataset_kwargs  # not at the top: workers do not load rdflib
+
+    if default_graph_uris or named_graph_uris:
+        for iri in (*default_graph_uris, *named_graph_uris):
+            _named_node(iri, "graph IRI")
+        return {"default_graph": list(default_graph_uris), "named_graphs": list(named_graph_uris)}
+    try:
+        kwargs = dataset_kwargs(dataset)
+    except QueryError as e:
+        raise QueryRejected(400, str(e)) from None
+    if analysis.has_dataset:
+        return {}
+    if kwargs.get("use_default_graph_as_union"):
+        return {"union": True}
+    return {"default_graph": [g.value for g in kwargs["default_graph"]]}
+
+
+def bind_values(query: str, substitutions: dict) -> str:
+    """The query with ``substitutions`` (``{name: (kind, value)}``, checked) bound by a ``VALUES`` block at the
+    start of its outermost WHERE group: how bindings travel to a remote store, which has no substitutions.
+
+    This is what pyoxigraph's ``substitutions`` mean too (sub-SELECTs and SERVICE are not affected by
+    either). It is safe however odd the values: each is serialised as an RDF term by pyoxigraph
+    (``str(ox.NamedNode(...))``, ``str(ox.Literal(...))``, which escape quotes, backslashes and line
+    breaks), so a value can only ever be one IRI or one literal, never query text. The query itself has
+    passed :func:`analyse` before; the insertion adds terms and nothing else.
+
+    >>> bind_values('SELECT * WHERE { ?s ?p ?q }', {"q": ("literal", "x } UNION { ?a ?b ?c")})
+    'SELECT * WHERE { VALUES (?q) { ("x } UNION { ?a ?b ?c") } ?s ?p ?q }'
+    >>> bind_values('CONSTRUCT { ?e ?p ?o } WHERE { { SELECT * { ?e ?p ?o } } }', {"e": ("iri", "http://a/b")})
+    'CONSTRUCT { ?e ?p ?o } WHERE { VALUES (?e) { (<http://a/b>) } { SELECT * { ?e ?p ?o } } }'
+    >>> bind_values('SELECT * { SELECT ?n { ?s ?p ?n } }', {"n": ("integer", "7")})
+    'SELECT * { VALUES (?n) { ("7"^^<http://www.w3.org/2001/XMLSchema#integer>) } { SELECT ?n { ?s ?p ?n } } }'
+    """
+    if not substitutions:
+        return query
+    names = list(substitutions)
+    row = " ".join(str(_term(*substitutions[n])) for n in names)
+    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
+    toks = list(_tokens(query))
+    i, _ = _prologue(toks)
+    form = _form_at(toks, i)
+    depth, opened, template_done = 0, None, form != "construct"
+    for j in range(i + 1, len(toks)):
+        t = toks[j]
+        if t.kind == "word" and depth == 0 and not template_done and t.text.lower() == "where":
+            raise QueryRejected(400, "parameters cannot be bound in the short form CONSTRUCT WHERE { ... } on a "
+                                     "remote store: write CONSTRUCT { ... } WHERE { ... }")  # fmt: skip
+        if t.kind != "op":
+            continue
+        if t.text in _OPENERS:
+            if t.text == "{" and depth == 0:
+                if template_done:
+                    opened = j
+                    break
+                template_done = True  # the template's '{' ... '}' of a CONSTRUCT is skipped
+            depth += 1
+        elif t.text in ")]}":
+            depth -= 1
+    if opened is None:
+        raise QueryRejected(400, "parameters can only be bound in a query with a WHERE clause")
+    start = toks[opened].pos + 1
+    nxt = toks[opened + 1] if opened + 1 < len(toks) else None
+    if nxt is not None and nxt.kind == "word" and nxt.text.lower() == "select":  # a group that is one sub-SELECT
+        depth, end = 0, None
+        for t in toks[opened:]:
+            if t.kind == "op" and t.text in _OPENERS:
+                depth += 1
+            elif t.kind == "op" and t.text in ")]}":
+                depth -= 1
+                if depth == 0:
+                    end = t.pos
+                    break
+        if end is None:
+            raise QuerySyntaxError(400, "malformed query: unbalanced brackets")
+        return query[:start] + f" {block} {{" + query[start:end] + "} " + query[end:]
+    return query[:start] + f" {block}" + query[start:]
+
+
+def has_relative_iris(query: str) -> bool:
+    """Whether the query may hold a relative IRI (then a remote store needs our ``BASE``).
+
+    >>> has_relative_iris("SELECT * { <#a> ?p ?o }"), has_relative_iris("SELECT * { <http://a/> ?p ?o }")
+    (True, False)
+    """
+    if "<" not in query:
+        return False
+    return any(t.kind == "iri" and not _SCHEME.match(_decode_iri(t.text[1:-1])) for t in _tokens(query))
 
 
 # --------------------------------------------------------------------------- the worker process
@@ -797,26 +942,20 @@ class QueryService:
         service_redirects: dict[str, str] | None = None,
     ):
         # Imported here, not at the top: workers import this module and should not load rdflib.
-        from ruhrkg.graph.query import QueryError, dataset_kwargs
+        from ruhrkg.graph.query import dataset_kwargs
         from ruhrkg.mappings.vocab import PREFIXES
 
         if workers < 1 or timeout <= 0:
             raise ValueError("need at least one worker and a positive timeout")
         if memory_limit_mb < MIN_MEMORY_MB:
             raise ValueError(f"memory_limit_mb must be at least {MIN_MEMORY_MB}")
-        for iri in service_allowlist:
-            if not _SCHEME.match(iri) or _DOT_SEGMENT.search(iri) or re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
-                raise ValueError(f"service allow-list entry {iri!r} is not a plain absolute IRI")
-        self._dataset_kwargs, self._dataset_error = dataset_kwargs, QueryError
+        self._dataset_kwargs = dataset_kwargs
         self._prefixes = dict(PREFIXES)
         self.workers = workers
         self.timeout = timeout
         self.memory_limit_mb = memory_limit_mb
-        self.service_allowlist = tuple(service_allowlist)
-        for source, target in (service_redirects or {}).items():
-            if not _SCHEME.match(target) or re.search(r'[\x00-\x20<>"{}|^`\\]', target):
-                raise ValueError(f"SERVICE redirect target {target!r} for {source!r} is not a plain absolute IRI")
-        self.service_redirects = {k: v for k, v in (service_redirects or {}).items() if k != v}
+        self.service_allowlist = checked_allowlist(service_allowlist)
+        self.service_redirects = checked_redirects(service_redirects)
         self.max_query_length = max_query_length
         self.max_nesting = max_nesting
         self.in_memory_max_quads = in_memory_max_quads
@@ -855,18 +994,13 @@ class QueryService:
         """
         analysis = self.check(query)
         form = analysis.form
-        formats = RESULT_FORMATS if form in ("select", "ask") else RDF_FORMATS
-        if result_format not in formats:
-            raise QueryRejected(
-                400,
-                f"a {form.upper()} query cannot be written as {result_format!r}; choose one of {', '.join(formats)}",
-            )
+        formats = result_formats(form, result_format)
         if analysis.services and self.service_redirects:
             query = redirect_services(query, analysis, self.service_redirects)
         request = {
             "query": query,
             "format": result_format,
-            "dataset": self._dataset(analysis, dataset, default_graph_uris, named_graph_uris),
+            "dataset": query_dataset(analysis, dataset, default_graph_uris, named_graph_uris),
             "substitutions": _check_substitutions(substitutions or {}),
             "base_iri": base_iri,
             "cpu": math.ceil(2 * self.timeout) + 5,  # backstop if this process dies mid-query
@@ -895,18 +1029,8 @@ class QueryService:
 
     def check(self, query: str) -> Analysis:
         """The pre-checks alone (length, NUL bytes, nesting, form, SERVICE); raises :class:`QueryRejected`."""
-        if not isinstance(query, str):
-            raise QueryRejected(400, "the query must be text")
-        if len(query) > self.max_query_length:
-            raise QueryRejected(400, f"query too long: {len(query)} characters, the limit is {self.max_query_length}")
-        if "\x00" in query:
-            raise QueryRejected(400, "the query contains a NUL character")
-        quick = (_quick_analysis_cached if len(query) <= 8192 else _quick_analysis)(query, self.max_nesting)
-        if quick is not None:
-            return quick
-        if len(query) > 8192:  # keep the cache small: long queries are rare and cheap enough to re-check
-            return analyse(query, service_allowlist=self.service_allowlist, max_nesting=self.max_nesting)
-        return _analyse_cached(query, self.service_allowlist, self.max_nesting)
+        return check_query(query, max_query_length=self.max_query_length, max_nesting=self.max_nesting,
+                           service_allowlist=self.service_allowlist)  # fmt: skip
 
     def reload(self, store_path: str | Path) -> None:
         """Serve a new store: idle workers are replaced now, busy ones when their query ends."""
@@ -1040,22 +1164,6 @@ class QueryService:
             raise QueryResourceLimit(503, f"the query exceeded the {self.memory_limit_mb} MB memory limit")
         what = signal.Signals(sig).name if sig else f"exit status {code}"
         raise WorkerCrashed(500, f"the query crashed its worker process ({what}); the service keeps running")
-
-    def _dataset(self, analysis: Analysis, dataset: str, default_graph_uris, named_graph_uris) -> dict:
-        """The dataset for a request, as graph IRIs the worker turns into terms."""
-        if default_graph_uris or named_graph_uris:
-            for iri in (*default_graph_uris, *named_graph_uris):
-                _named_node(iri, "graph IRI")
-            return {"default_graph": list(default_graph_uris), "named_graphs": list(named_graph_uris)}
-        try:
-            kwargs = self._dataset_kwargs(dataset)
-        except self._dataset_error as e:
-            raise QueryRejected(400, str(e)) from None
-        if analysis.has_dataset:
-            return {}
-        if kwargs.get("use_default_graph_as_union"):
-            return {"union": True}
-        return {"default_graph": [g.value for g in kwargs["default_graph"]]}
 
 
 def _one_line(message: str, limit: int = 300) -> str:

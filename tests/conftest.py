@@ -1,4 +1,10 @@
-"""Shared fixtures: small and named, built once per session where they are expensive."""
+"""Shared fixtures: small and named, built once per session where they are expensive.
+
+``RUHRKG_TEST_STORE=oxigraph`` runs the suite in remote mode: every build also publishes into an Oxigraph
+server (one per data directory, started here on a free loopback port), and every app and server the tests
+create answers queries from that server (:class:`ruhrkg.server.remote.RemoteQueryService`) instead of the
+local query workers. Tests of the local workers' internals are skipped then (``local_only``).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +22,31 @@ import pytest
 from click.testing import CliRunner
 
 from ruhrkg.graph import build as building
+from ruhrkg.graph import remote
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings.parser import parse_text
+from ruhrkg.server.config import Settings
+
+TEST_STORE = os.environ.get("RUHRKG_TEST_STORE", "")
+if TEST_STORE not in ("", "oxigraph"):
+    raise pytest.UsageError(f"RUHRKG_TEST_STORE={TEST_STORE!r}: the only remote store the tests can run is 'oxigraph'")
+REMOTE_MODE = TEST_STORE == "oxigraph"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "local_only: needs the local query workers (skipped in remote mode, RUHRKG_TEST_STORE=oxigraph)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not REMOTE_MODE:
+        return
+    for item in items:
+        mark = item.get_closest_marker("local_only")
+        if mark is not None:
+            reason = mark.kwargs.get("reason") or "needs the local query workers, which remote mode does not use"
+            item.add_marker(pytest.mark.skip(reason=f"remote mode: {reason}"))
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +102,8 @@ def start_server(tmp_path_factory):
     running = []
 
     def start(data_dir, *args: str, env: dict | None = None) -> str:
+        if REMOTE_MODE and "--store" not in args:
+            args = (*args, "--store", remote_url_for(data_dir))
         port = _free_port()
         log = tmp_path_factory.mktemp("serve") / "serve.log"
         with open(log, "wb") as out:
@@ -153,6 +184,140 @@ def page(browser, request):
         context.close()
 
 
+# -- Oxigraph servers as remote stores ------------------------------------------------------------
+
+
+def oxigraph_binary() -> str:
+    """The Oxigraph server CLI (pip package ``oxigraph``, in the test extra)."""
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not os.path.exists(binary):
+        pytest.fail("the oxigraph server (pip package 'oxigraph', in the test extra) is not installed")
+    return binary
+
+
+def _limit_memory() -> None:
+    """A safety net for test servers: a query that runs away in the store cannot take the machine's memory."""
+    import resource
+
+    limit = 6 * 1024**3
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+class OxigraphServer:
+    """``oxigraph serve`` (read-write) on a free loopback port, over a database directory; stop and start again."""
+
+    def __init__(self, location: Path, *, timeout_s: float | None = None):
+        self.location, self.timeout_s = location, timeout_s
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = location.parent / f"{location.name}.log"
+
+    @property
+    def spec(self) -> remote.StoreSpec:
+        return remote.StoreSpec.parse(self.url, env={})
+
+    def start(self) -> OxigraphServer:
+        args = [oxigraph_binary(), "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"]
+        if self.timeout_s:
+            args += ["--timeout-s", str(self.timeout_s)]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_limit_memory)
+        _wait_for(self.url + "/query?query=ASK%7B%7D", self.proc, self.log, "the Oxigraph server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """A factory: ``oxigraph_server()`` starts a fresh, empty Oxigraph server; all are stopped at the end."""
+    started: list[OxigraphServer] = []
+
+    def start(**kwargs) -> OxigraphServer:
+        server = OxigraphServer(tmp_path_factory.mktemp("oxigraph") / "db", **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+# Remote mode: one Oxigraph server per data directory, so that tests that build other documents into their
+# own data directories never change what another test's app answers from.
+_REMOTE: dict[Path, OxigraphServer] = {}
+_PUBLISHED: dict[Path, Path] = {}  # data directory -> the build last published into its server
+_REMOTE_ROOT: list[Path] = []
+
+
+def remote_store_for(data_dir) -> OxigraphServer:
+    """The Oxigraph server of a data directory (started on first use)."""
+    root = stores.data_dir(data_dir)
+    if root not in _REMOTE:
+        if not _REMOTE_ROOT:
+            import tempfile
+
+            _REMOTE_ROOT.append(Path(tempfile.mkdtemp(prefix="ruhrkg-remote-stores-")))
+        location = _REMOTE_ROOT[0] / f"store-{len(_REMOTE)}" / "db"
+        location.parent.mkdir()
+        _REMOTE[root] = OxigraphServer(location, timeout_s=30).start()
+    return _REMOTE[root]
+
+
+def remote_url_for(data_dir) -> str:
+    """The URL of a data directory's server, holding its current build (published now if it was built elsewhere,
+    e.g. by a `ruhrkg build` subprocess)."""
+    root = stores.data_dir(data_dir)
+    server = remote_store_for(root)
+    if stores.has_build(root):
+        build = stores.current(root)
+        if _PUBLISHED.get(root) != build.path:
+            remote.publish(server.spec, build.open_store(), build.path.name)
+            _PUBLISHED[root] = build.path
+    return server.url
+
+
+if REMOTE_MODE:
+    _original_build = building.build
+    _original_from_env = Settings.from_env.__func__
+
+    def _build_and_publish(*args, data_dir=None, remote_store=None, **kwargs):
+        if remote_store is not None:  # a test that publishes into a store of its own
+            return _original_build(*args, data_dir=data_dir, remote_store=remote_store, **kwargs)
+        result = _original_build(*args, data_dir=data_dir, remote_store=remote_store_for(data_dir).spec, **kwargs)
+        _PUBLISHED[stores.data_dir(data_dir)] = result.build.path
+        return result
+
+    def _from_env(cls, env=None, **overrides):
+        settings = _original_from_env(cls, env, **overrides)
+        if not (settings.store or settings.store_query) and stores.has_build(settings.data_dir):
+            settings = settings.replace(store=remote_url_for(settings.data_dir))
+        return settings
+
+    building.build = _build_and_publish
+    Settings.from_env = classmethod(_from_env)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for server in _REMOTE.values():
+        server.stop()
+    for root in _REMOTE_ROOT:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def pytest_report_header(config):
+    return f"ruhrkg query mode: {'remote (Oxigraph server per data directory)' if REMOTE_MODE else 'local workers'}"
+
+
 # -- a local stand-in for Wikidata ---------------------------------------------------------------
 STANDIN = Path(__file__).parent / "wikidata_standin"
 
@@ -179,9 +344,7 @@ def wikidata_standin(tmp_path_factory):
 
     Yields ``{"sparql_url": ..., "api_url": ...}``; set ``STANDIN_FAIL_FIRST`` before first use to make
     the search app fail its first requests."""
-    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not os.path.exists(binary):
-        pytest.fail("the oxigraph server (pip package 'oxigraph', in the test extra) is not installed")
+    binary = oxigraph_binary()
     root = tmp_path_factory.mktemp("wikidata-standin")
     subprocess.run([binary, "load", "--location", str(root / "db"), "--file", str(STANDIN / "standin.ttl")],
                    check=True, capture_output=True)  # fmt: skip

@@ -21,6 +21,7 @@ import pytest
 from rdflib import Graph
 
 from ruhrkg.graph import build as building
+from ruhrkg.graph import remote
 from ruhrkg.graph import store as stores
 from ruhrkg.server.app import create_app
 
@@ -42,6 +43,10 @@ def w3c_client(tmp_path_factory):
     st.flush()
     del st
     app = create_app({"data_dir": str(root), "workers": 1, "access_log": False})
+    if app.extensions["ruhrkg"].store is not None:  # remote mode (RUHRKG_TEST_STORE): the graphs go there too
+        graphs = " ".join(f"GRAPH <{KASEI}data{n}.rdf> {{ <{KASEI}data{n}.rdf> a <http://xmlns.com/foaf/0.1/Document> }}"
+                          for n in range(4))  # fmt: skip
+        remote.update(app.extensions["ruhrkg"].store, f"INSERT DATA {{ {graphs} }}")
     yield app.test_client()
     app.extensions["ruhrkg"].close()
 
