@@ -167,6 +167,14 @@ def test_update_path_without_gsp_gives_the_same_graphs(oxigraph_server, tmp_path
     assert _graphs_in(spec) == set(LIVE)
 
 
+def test_the_oxigraph_engine_publishes_the_same_way(oxigraph_server, tmp_path):
+    server = oxigraph_server()
+    result = building.build(data_dir=tmp_path / "d", remote_store=server.spec, engine="oxigraph")
+    assert result.build.manifest["engine"] == "oxigraph" and "store" in result.build.manifest
+    assert _sizes(server.spec) == _expected(result.build)
+    assert _graphs_in(server.spec) == set(LIVE)
+
+
 def test_insert_data_chunks_keep_blank_nodes_together():
     import pyoxigraph as ox
 
