@@ -25,6 +25,12 @@ from ruhrkg.server.executor import QueryServiceError
 
 log = logging.getLogger("ruhrkg.access")
 
+#: The CORS headers of every answer (the fast path in ruhrkg.server.fastpath adds them too).
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Content-Disposition, Link"),
+)
+
 API_PREFIXES = ("/sparql", "/api/", "/downloads/", "/.well-known/", "/reconcile")
 
 
@@ -78,8 +84,8 @@ def _before() -> None:
 
 
 def _after(resp: Response) -> Response:
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    resp.headers["Access-Control-Expose-Headers"] = "ETag, Content-Disposition, Link"
+    for name, value in CORS_HEADERS:
+        resp.headers[name] = value
     if request.method == "OPTIONS":
         resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         resp.headers["Access-Control-Allow-Headers"] = request.headers.get(
@@ -89,28 +95,37 @@ def _after(resp: Response) -> Response:
     from flask import current_app
 
     if current_app.config["RUHRKG"].access_log:
-        record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "method": request.method,
-            "path": request.path,
-            "status": resp.status_code,
-            "form": g.get("query_form"),
-            "cache": g.get("cache"),
-        }
         query = request.args.get("query") or (
             request.form.get("query") if request.mimetype.endswith("urlencoded") else None
         )
-        if query:
-            record["query_sha1"] = hashlib.sha1(query.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-            record["query_chars"] = len(query)
+        record = access_record(
+            request.method, request.path, resp.status_code, g.get("query_form"), g.get("cache"), query
+        )
         started = g.get("started")
-
-        def emit() -> None:
-            record["ms"] = round((time.perf_counter() - started) * 1000, 2) if started else None
-            log.info(json.dumps(record, ensure_ascii=False))
-
-        resp.call_on_close(emit)
+        resp.call_on_close(lambda: log_access(record, started))
     return resp
+
+
+def access_record(method: str, path: str, status: int, form: str | None, cache: str | None, query: str | None) -> dict:
+    """One line of the structured access log: no client address, the query only as a short hash and its length."""
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "method": method,
+        "path": path,
+        "status": status,
+        "form": form,
+        "cache": cache,
+    }
+    if query:
+        record["query_sha1"] = hashlib.sha1(query.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        record["query_chars"] = len(query)
+    return record
+
+
+def log_access(record: dict, started: float | None) -> None:
+    """Write ``record`` with the milliseconds since ``started`` (called when the answer has been sent)."""
+    record["ms"] = round((time.perf_counter() - started) * 1000, 2) if started else None
+    log.info(json.dumps(record, ensure_ascii=False))
 
 
 def _plain(status: int, message: str) -> Response:

@@ -23,26 +23,20 @@ out is never run twice.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import io
-import json
-import logging
 import time
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from ruhrkg.server import formats
+from ruhrkg.server.app import CORS_HEADERS, access_record, log_access
 from ruhrkg.server.backend import Backend, CachedResult
 from ruhrkg.server.executor import QueryServiceError
-
-log = logging.getLogger("ruhrkg.access")
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 DATASETS = ("default", "inferred", "union")
 KNOWN = {"query", "default-graph-uri", "named-graph-uri", "dataset", "format"}
-CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "ETag, Content-Disposition, Link")]
 STATUS = {200: "200 OK", 304: "304 Not Modified"}
 
 
@@ -123,7 +117,7 @@ class FastSparql:
         except QueryServiceError:
             raise _Fallback from None  # refused: the view answers with its error
         try:
-            media = _media(form, params.get("format", []), environ.get("HTTP_ACCEPT"))
+            media = formats.choose(form, params.get("format", []), environ.get("HTTP_ACCEPT"))
         except formats.NotAcceptable:
             raise _Fallback from None
         dataset = params.get("dataset", ["default"])[0]
@@ -132,13 +126,13 @@ class FastSparql:
         key = backend.cache_key("sparql", text, dataset, default_graphs, named_graphs, media.name)
         etag = f'"{key}"'
         headers = [("ETag", etag), ("Cache-Control", "public, max-age=300"), ("Vary", "Accept, Accept-Encoding"),
-                   *CORS]  # fmt: skip
+                   *CORS_HEADERS]  # fmt: skip
         record = {"method": method, "form": form, "text": text, "started": started}
         if method == "GET" and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             return self._respond(start_response, 304, headers, [], record, "hit")
         cached = backend.cache.get(key)
         if cached is not None:
-            headers.append(("Content-Type", _content_type(cached.media_type)))
+            headers.append(("Content-Type", formats.content_type(cached.media_type)))
             return self._respond(start_response, 200, headers, [cached.body], record, "hit")
         try:
             result = backend.execute(
@@ -159,9 +153,9 @@ class FastSparql:
                     break
         except QueryServiceError as e:
             body = (e.message.rstrip("\n") + "\n").encode("utf-8")
-            error_headers = [("Content-Type", "text/plain; charset=utf-8"), *CORS]
+            error_headers = [("Content-Type", "text/plain; charset=utf-8"), *CORS_HEADERS]
             return self._respond(start_response, e.status, error_headers, [body], record, "miss")
-        headers.append(("Content-Type", _content_type(result.media_type)))
+        headers.append(("Content-Type", formats.content_type(result.media_type)))
         if complete:
             body = b"".join(head)
             backend.cache.put(key, CachedResult(result.form, result.media_type, body))
@@ -178,19 +172,8 @@ class FastSparql:
         return _Logged(body, lambda: self._log(record, status, cache))
 
     def _log(self, record: dict, status: int, cache: str) -> None:
-        text = record["text"]
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "method": record["method"],
-            "path": "/sparql",
-            "status": status,
-            "form": record["form"],
-            "cache": cache,
-            "query_sha1": hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12],
-            "query_chars": len(text),
-            "ms": round((time.perf_counter() - record["started"]) * 1000, 2),
-        }
-        log.info(json.dumps(entry, ensure_ascii=False))
+        entry = access_record(record["method"], "/sparql", status, record["form"], cache, record["text"])
+        log_access(entry, record["started"])
 
 
 class _Stream:
@@ -250,32 +233,6 @@ def _charset(content_type: str) -> str:
         if name.strip().lower() == "charset":
             return value.strip().strip('"').lower()
     return "utf-8"
-
-
-@functools.lru_cache(maxsize=256)
-def _negotiate(form: str, accept: str | None) -> formats.MediaType:
-    """Content negotiation, remembered: clients send the same few Accept headers again and again."""
-    return formats.negotiate(form, accept)
-
-
-def _media(form: str, requested: list[str], accept: str | None) -> formats.MediaType:
-    error = None
-    for value in requested:
-        try:
-            return formats.by_format_parameter(form, value)
-        except formats.NotAcceptable as e:
-            error = e
-    if error:
-        raise error
-    if accept is not None and len(accept) > 1000:
-        return formats.negotiate(form, accept)  # not worth remembering
-    return _negotiate(form, accept)
-
-
-def _content_type(media_type: str) -> str:
-    if media_type.startswith("text/") and "charset" not in media_type:
-        return media_type + "; charset=utf-8"
-    return media_type
 
 
 def _base_url(environ: dict) -> str:

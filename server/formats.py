@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MIMEAccept
@@ -64,11 +65,38 @@ def by_format_parameter(form: str, value: str) -> MediaType:
     raise NotAcceptable(f"format={value!r} is not available for a {form.upper()} query", offered)
 
 
+def choose(form: str, requested: list[str], accept: str | None) -> MediaType:
+    """The media type of an answer: the first usable ``format=`` value if any is given, else negotiation."""
+    error = None
+    for value in requested:
+        try:
+            return by_format_parameter(form, value)
+        except NotAcceptable as e:
+            error = e
+    if error:
+        raise error
+    return negotiate(form, accept)
+
+
+def content_type(media_type: str) -> str:
+    """The Content-Type header for a media type: text types say they are UTF-8."""
+    if media_type.startswith("text/") and "charset" not in media_type:
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
 def negotiate(form: str, accept: str | None) -> MediaType:
     """The best offered media type for ``accept`` (q-values honoured), after looking at the query form.
 
     A missing header or ``*/*`` gets the first offered type (SPARQL JSON, or Turtle).
+    Remembered for short headers: clients send the same few again and again.
     """
+    if accept is not None and len(accept) > 1000:
+        return _negotiate(form, accept)
+    return _negotiate_cached(form, accept)
+
+
+def _negotiate(form: str, accept: str | None) -> MediaType:
     offered = offered_for(form)
     if not accept or not accept.strip():
         return offered[0]
@@ -86,6 +114,9 @@ def negotiate(form: str, accept: str | None) -> MediaType:
             f"none of the accepted media types is offered for a {form.upper()} query; offered: {names}", offered
         )
     return best
+
+
+_negotiate_cached = functools.lru_cache(maxsize=256)(_negotiate)
 
 
 def _without_parameters(accept: str) -> str:

@@ -45,7 +45,7 @@ from ruhrkg.server import formats, reconcile
 from ruhrkg.server.backend import CachedResult
 from ruhrkg.server.executor import QueryServiceError, Result, query_form
 from ruhrkg.server.i18n import current_lang
-from ruhrkg.server.sparql import _media, answer
+from ruhrkg.server.sparql import answer
 
 bp = Blueprint("queries_web", __name__)
 
@@ -639,7 +639,7 @@ def api(name: str):
                 return Result(form, EXCEL.mime, iter((excel_csv(results_json(query, binding)),)))
 
             return answer(key, run, EXCEL, filename=f"{name}.csv")
-        media = _media(form, requested) if requested else formats.negotiate(form, accept)
+        media = formats.choose(form, requested, accept)
         key = backend.cache_key("saved-api", name, binding.key(), media.name)
         resp = answer(key, lambda: run_saved(query, binding, media.name), media)
         resp.headers["Content-Disposition"] = (

@@ -71,7 +71,7 @@ def endpoint():
     form = query_form(text)
     if form == "update":
         raise QueryRejected(403, "SPARQL Update is not allowed: this endpoint is read-only")
-    media = _media(form, params.getlist("format"))
+    media = formats.choose(form, params.getlist("format"), request.headers.get("Accept"))
     default_graphs = tuple(params.getlist("default-graph-uri"))
     named_graphs = tuple(params.getlist("named-graph-uri"))
     dataset = params.get("dataset", "default")
@@ -93,18 +93,6 @@ def endpoint():
     )
 
 
-def _media(form: str, requested: list[str]) -> formats.MediaType:
-    """The ``format=`` parameter if given (the first usable of several), else content negotiation."""
-    for value in requested:
-        try:
-            return formats.by_format_parameter(form, value)
-        except formats.NotAcceptable as e:
-            error = e
-    if requested:
-        raise error
-    return formats.negotiate(form, request.headers.get("Accept"))
-
-
 def answer(key: str, run, media: formats.MediaType, *, filename: str | None = None) -> Response:
     """A result response: 304 on a matching ``If-None-Match``, the cached body, or a stream from a worker."""
     backend = current_app.extensions["ruhrkg"]
@@ -117,7 +105,7 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
     cached = backend.cache.get(key)
     if cached is not None:
         g.cache = "hit"
-        return Response(cached.body, content_type=_content_type(cached.media_type), headers=headers)
+        return Response(cached.body, content_type=formats.content_type(cached.media_type), headers=headers)
     g.cache = "miss"
     started = time.perf_counter()
     result = run()
@@ -136,7 +124,7 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
         body = b"".join(head)
         backend.cache.put(key, CachedResult(result.form, result.media_type, body))
         g.query_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Response(body, content_type=_content_type(result.media_type), headers=headers)
+        return Response(body, content_type=formats.content_type(result.media_type), headers=headers)
 
     def stream():
         try:
@@ -147,13 +135,9 @@ def answer(key: str, run, media: formats.MediaType, *, filename: str | None = No
             if close:
                 close()  # an abandoned download frees its worker now, not at garbage collection
 
-    return Response(stream_with_context(stream()), content_type=_content_type(result.media_type), headers=headers)
-
-
-def _content_type(media_type: str) -> str:
-    if media_type.startswith("text/") and "charset" not in media_type:
-        return media_type + "; charset=utf-8"
-    return media_type
+    return Response(
+        stream_with_context(stream()), content_type=formats.content_type(result.media_type), headers=headers
+    )
 
 
 def _protocol_parameters():
