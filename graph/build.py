@@ -196,11 +196,7 @@ def build(
         data.add(t)
     lap("describe")
 
-    root = store.data_dir(data_dir)
-    with store.build_lock(root):
-        build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
-        staging = store.staging_dir(root, build_id)
-        st = ox.Store(str(staging / "store"))
+    def fill(st: ox.Store, staging: Path) -> dict:
         st.bulk_extend(terms.quads(data, GRAPHS["data"]))
         st.bulk_extend(terms.quads(ontology, GRAPHS["ontology"]))
         st.bulk_extend(terms.quads(inferred, GRAPHS["inferred"]))
@@ -209,6 +205,37 @@ def build(
         lap("load")
         export.write_dumps(st, staging / "downloads")
         lap("export")
+        return {"data": len(data), "ontology": len(ontology), "inferred": len(inferred), "links": len(linked)}
+
+    facts = {
+        "counts": counts,
+        "links": _link_counts(linked),
+        "partitions": _partitions(data),
+        "reasoner": engine,
+        "engine": "rdflib",
+    }
+    return write_build(data_dir, built_at, version, content_hash, text, doc, facts, fill,
+                       remote_store=remote_store, say=say, lap=lap, timings=timings)  # fmt: skip
+
+
+def write_build(
+    data_dir, built_at: dt.datetime, version: str, content_hash: str, text: str, doc, facts: dict,
+    fill: Callable[[ox.Store, Path], dict], *, remote_store, say: Callable, lap: Callable, timings: dict,
+) -> BuildResult:  # fmt: skip
+    """Write a new build under the build lock and make it current; both engines end here.
+
+    ``fill(store, staging)`` loads the new on-disk store, writes the dumps into
+    ``staging / "downloads"`` and returns the triples per graph; ``facts`` are
+    the engine's manifest entries (counts, partitions, ...). With
+    ``remote_store`` the graphs are also published there before ``current``
+    moves; if that fails, :class:`BuildError` and nothing moves.
+    """
+    root = store.data_dir(data_dir)
+    with store.build_lock(root):
+        build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
+        staging = store.staging_dir(root, build_id)
+        st = ox.Store(str(staging / "store"))
+        triples = fill(st, staging)
         published_remote = None
         if remote_store is not None:
             try:
@@ -222,14 +249,10 @@ def build(
             "content_hash": content_hash,
             "built_at": built_at.isoformat(),
             "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "counts": counts,
-            "triples": {"data": len(data), "ontology": len(ontology), "inferred": len(inferred), "links": len(linked)},
-            "links": _link_counts(linked),
-            "partitions": _partitions(data),
+            "triples": triples,
+            **facts,
             "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
             "timings": {k: round(v, 4) for k, v in timings.items()},
-            "reasoner": engine,
-            "engine": "rdflib",
         }
         if published_remote is not None:
             manifest["store"] = published_remote

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ruhrkg.graph import export, remote, rules, store, terms
+from ruhrkg.graph import export, rules, terms
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
@@ -45,12 +45,12 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     from ruhrkg.graph.build import (
         COUNTED,
         BuildError,
-        BuildResult,
         _link_counts,
         links_graph,
         ontology_graph,
         package_version,
         shapes_graph,
+        write_build,
     )
 
     names = {k: ox.NamedNode(GRAPHS[k]) for k in ("data", "ontology", "inferred", "links")}
@@ -101,47 +101,29 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     mem.bulk_extend(terms.quads(description, GRAPHS["data"]))
     lap("describe")
 
-    root = store.data_dir(data_dir)
-    with store.build_lock(root):
-        build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
-        staging = store.staging_dir(root, build_id)
-        st = ox.Store(str(staging / "store"))
-        st.bulk_load(mem.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    held = [mem]  # handed to fill(), which drops it once loaded: the dumps need the memory at x1000
+    del mem
+
+    def fill(st: ox.Store, staging: Path) -> dict:
+        source = held.pop()
+        st.bulk_load(source.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
         st.flush()
+        del source
         lap("load")
-        del mem
         write_dumps(st, staging / "downloads")
-        sizes = {k: _scalar(st, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")
-                 for k, g in names.items()}  # fmt: skip
         lap("export")
-        published_remote = None
-        if remote_store is not None:
-            try:
-                published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
-            except remote.RemoteStoreError as e:
-                raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
-            lap("remote")
-        del st
-        manifest = {
-            "version": version,
-            "content_hash": content_hash,
-            "built_at": built_at.isoformat(),
-            "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "counts": counts,
-            "triples": sizes,
-            "links": _link_counts(linked),
-            "partitions": partitions,
-            "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
-            "timings": {k: round(v, 4) for k, v in timings.items()},
-            "reasoner": "rules",
-            "engine": "oxigraph",
-        }
-        if published_remote is not None:
-            manifest["store"] = published_remote
-        published = store.publish(root, staging, manifest)
-        lap("publish")
-    published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
-    return BuildResult(published, doc.warnings, timings)
+        return {k: _scalar(st, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")
+                for k, g in names.items()}  # fmt: skip
+
+    facts = {
+        "counts": counts,
+        "links": _link_counts(linked),
+        "partitions": partitions,
+        "reasoner": "rules",
+        "engine": "oxigraph",
+    }
+    return write_build(data_dir, built_at, version, content_hash, text, doc, facts, fill,
+                       remote_store=remote_store, say=say, lap=lap, timings=timings)  # fmt: skip
 
 
 def _scalar(st: ox.Store, query: str) -> int:
