@@ -63,7 +63,10 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     lap("map")
     say(f"mapped {n_data} triples into an in-memory Oxigraph store")
 
-    report = shacl_sparql.validate_store(mem, GRAPHS["data"], shapes_graph())
+    try:
+        report = shacl_sparql.validate_store(mem, GRAPHS["data"], shapes_graph())
+    except shacl_sparql.UnsupportedShape as e:
+        raise BuildError(f"the shapes cannot be checked as SPARQL: {e}; use --engine rdflib") from None
     lap("validate")
     if not report.conforms:
         raise BuildError(report.text())

@@ -164,17 +164,7 @@ def export(data_dir: Path, fmt: str, graphs: str, output: Path | None) -> None:
     between builds are small.
     """
     st = _open(data_dir)
-    data = exporting.serialize(st, exporting.ExportFormat.named(fmt), exporting.Selection(graphs))
-    if output:
-        tmp = output.with_name(f".{output.name}.partial")
-        try:
-            tmp.write_bytes(data)
-            tmp.replace(output)
-        except OSError as e:
-            raise click.ClickException(f"cannot write {output}: {e.strerror or e}") from None
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+    _emit(exporting.serialize(st, exporting.ExportFormat.named(fmt), exporting.Selection(graphs)), output)
 
 
 @main.command()
@@ -442,10 +432,15 @@ def link_quickstatements(data_dir, sparql_url, output, conference, main_subject,
             raise click.ClickException(str(e)) from None
     for line in out.omitted:
         click.echo(f"omitted: {line}", err=True)
-    data = out.text.encode("utf-8")
+    _emit(out.text.encode("utf-8"), output)
+    if output:
+        click.echo(f"wrote {output}: {out.text.count('CREATE')} new items, {len(out.lines)} lines", err=True)
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    """``data`` to ``output`` (atomically), or to standard output."""
     if output:
         _write_atomically(output, data)
-        click.echo(f"wrote {output}: {out.text.count('CREATE')} new items, {len(out.lines)} lines", err=True)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -448,3 +448,15 @@ def test_the_oxigraph_engine_builds_what_the_rdflib_engine_builds(tmp_path, stor
 def test_auto_chooses_the_oxigraph_engine_for_a_large_document(tmp_path, monkeypatch):
     monkeypatch.setattr(building, "AUTO_RULES_ABOVE", 1000)
     assert building.build(data_dir=tmp_path).build.manifest["engine"] == "oxigraph"
+
+
+def test_a_shape_the_sparql_validator_cannot_check_is_a_clear_error(tmp_path, monkeypatch):
+    from rdflib import Namespace
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    shapes = building.shapes_graph()
+    shapes.add((URIRef("urn:x:shape"), sh.targetNode, URIRef("urn:x:node")))  # not supported as SPARQL
+    monkeypatch.setattr(building, "shapes_graph", lambda: shapes)
+    with pytest.raises(building.BuildError, match="cannot be checked as SPARQL.*--engine rdflib"):
+        building.build(data_dir=tmp_path, engine="oxigraph")
+    assert not stores.has_build(tmp_path)
