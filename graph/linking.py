@@ -158,12 +158,31 @@ def entities(store: ox.Store, table: list[linking.Link], kinds: Iterable[str] = 
 # ------------------------------------------------------------------------ scoring
 
 
-def normalise(text: str) -> str:
-    """Case, accents, titles and punctuation folded away: ``Prof. Dr. Müller-Lüdenscheidt`` → ``muller ludenscheidt``."""
-    text = _TITLE.sub(" ", text)
+def fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces: accents and punctuation gone, ``ä``/``ae`` -> ``a``.
+
+    Umlauts may be written ``ä``, ``ae`` or ``a`` in a spreadsheet, so all three become ``a`` (also in
+    names that are spelled with ``ae``: ``Paetzel`` and ``Pätzel`` are both ``patzel``).
+
+    >>> fold("Prof. Dr. Ulrich Pätzel"), fold("ULRICH PAETZEL"), fold("Düsseldorf") == fold("Duesseldorf")
+    ('prof dr ulrich patzel', 'ulrich patzel', True)
+    >>> fold("Straße  & Co.–KG"), fold("André Koch-Engelmann")
+    ('strasse co kg', 'andre koch engelmann')
+    """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    text = text.translate(_TRANSLIT)
+    text = re.sub(r"[\W_]+", " ", text, flags=re.ASCII)
+    text = re.sub(r"(?<=[a-z])([aou])e", r"\1", text)
+    return " ".join(text.split())
+
+
+_TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
+
+
+def normalise(text: str) -> str:
+    """:func:`fold` without academic titles: ``Prof. Dr. Müller-Lüdenscheidt`` → ``muller ludenscheidt``."""
+    return fold(_TITLE.sub(" ", text))
 
 
 def similarity(ours: Iterable[str], theirs: Iterable[str]) -> float:

@@ -59,7 +59,6 @@ import functools
 import json
 import re
 import threading
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -70,6 +69,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ruhrkg.graph.linking import fold
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, ID_KINDS, PREFIXES, RK
 from ruhrkg.server.entities import Links, qname
 from ruhrkg.server.executor import QueryServiceError
@@ -116,28 +116,6 @@ UNINDEXED_TYPES = frozenset({str(RK.SourceExcerpt)})
 
 
 # --------------------------------------------------------------------------- normalisation
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces: accents and punctuation gone, ``ä``/``ae`` -> ``a``.
-
-    Umlauts may be written ``ä``, ``ae`` or ``a`` in a spreadsheet, so all three become ``a`` (also in
-    names that are spelled with ``ae``: ``Paetzel`` and ``Pätzel`` are both ``patzel``).
-
-    >>> fold("Prof. Dr. Ulrich Pätzel"), fold("ULRICH PAETZEL"), fold("Düsseldorf") == fold("Duesseldorf")
-    ('prof dr ulrich patzel', 'ulrich patzel', True)
-    >>> fold("Straße  & Co.–KG"), fold("André Koch-Engelmann")
-    ('strasse co kg', 'andre koch engelmann')
-    """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.translate(_TRANSLIT)
-    text = re.sub(r"[\W_]+", " ", text, flags=re.ASCII)
-    text = re.sub(r"(?<=[a-z])([aou])e", r"\1", text)
-    return " ".join(text.split())
-
-
-_TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
 
 
 def _drop(pattern: str) -> re.Pattern:
