@@ -688,6 +688,8 @@ def _serve(config: dict, requests, out: int) -> None:
 #: and every named graph (the ``union`` dataset). None while a worker queries the store on disk.
 _MERGED: list | None = None
 _NAMED: list = []
+#: The default dataset alone (data + ontology in a store of their own), for queries that cannot see named graphs.
+_PLAIN: ox.Store | None = None
 
 
 def _in_memory(disk: ox.Store, max_quads: int, default_graphs=()) -> ox.Store:
@@ -697,23 +699,29 @@ def _in_memory(disk: ox.Store, max_quads: int, default_graphs=()) -> ox.Store:
     merged into its default graph: a query on one default graph is planned and
     run faster than on a union of named graphs (0.70 ms instead of 0.99 ms for
     a join with GROUP BY here). :func:`_run` uses it for exactly that dataset;
-    the named graphs stay as they are.
+    the named graphs stay as they are. A second store, :data:`_PLAIN`, holds
+    that merged default graph alone: Oxigraph's in-memory store walks every
+    quad of a predicate in all graphs, so a query that names no graph runs
+    there up to a third faster (0.63 -> 0.40 ms for a join with GROUP BY).
 
     The store never changes under a worker (a rebuild writes a new store and
-    the parent restarts its workers), so the copy cannot go stale.
+    the parent restarts its workers), so the copies cannot go stale.
     """
-    global _MERGED, _NAMED
+    global _MERGED, _NAMED, _PLAIN
     if max_quads <= 0 or len(disk) > max_quads:
         return disk
     mem = ox.Store()
     mem.extend(disk)  # not bulk_extend: its 200 MB buffers would not fit a small memory limit
     if default_graphs and not any(True for _ in disk.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        plain = ox.Store()
         for g in default_graphs:
-            mem.extend(
+            merged = [
                 ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
                 for q in disk.quads_for_pattern(None, None, None, ox.NamedNode(g))
-            )
-        _MERGED, _NAMED = list(default_graphs), list(disk.named_graphs())
+            ]
+            mem.extend(merged)
+            plain.extend(merged)
+        _MERGED, _NAMED, _PLAIN = list(default_graphs), list(disk.named_graphs()), plain
     return mem
 
 
@@ -730,7 +738,10 @@ def _run(store: ox.Store, request: dict, writer: _FrameWriter, prefixes: dict[st
     kwargs: dict = {}
     dataset = request["dataset"]
     if _MERGED is not None and dataset.get("default_graph") == _MERGED and "named_graphs" not in dataset:
-        pass  # the default dataset: the copy's own default graph holds it
+        # The default dataset: the copy's own default graph holds it; without the word GRAPH (anywhere, so
+        # certainly not as a keyword) the query cannot reach the named graphs, and the default graph alone will do.
+        if "graph" not in request["query"].lower():
+            store = _PLAIN
     elif _MERGED is not None and dataset.get("union"):
         kwargs["default_graph"] = _NAMED  # every named graph, without the merged copy
     elif dataset.get("union"):

@@ -608,6 +608,7 @@ def test_in_memory_copy_answers_like_the_store_on_disk(store_path):
 DATASET_QUERIES = [
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {}),
     ("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", {}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER NOT EXISTS { graph ?g { ?s ?p ?o } } }", {}),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }", {"dataset": "inferred"}),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"dataset": "union"}),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default_graph_uris": ["https://w3id.org/ruhrkg/graph/links"]}),
