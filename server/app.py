@@ -124,8 +124,11 @@ def access_record(method: str, path: str, status: int, form: str | None, cache: 
 
 def log_access(record: dict, started: float | None) -> None:
     """Write ``record`` with the milliseconds since ``started`` (called when the answer has been sent)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
     record["ms"] = round((time.perf_counter() - started) * 1000, 2) if started else None
-    log.info(json.dumps(record, ensure_ascii=False))
+    # makeRecord + handle: what log.info does, less its search of the stack for the caller's file and line
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, json.dumps(record, ensure_ascii=False), None, None))
 
 
 def _plain(status: int, message: str) -> Response:

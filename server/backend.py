@@ -73,7 +73,8 @@ class Backend:
         self.root = stores.data_dir(settings.data_dir)
         self._lock = threading.Lock()
         self.build = stores.current(self.root)
-        self._link = os.readlink(self.root / "current")
+        self._current = str(self.root / "current")  # a string: pathlib's join would cost more than the readlink
+        self._link = os.readlink(self._current)
         self._graph_sizes: dict[str, int] | None = None
         self.cache = ResultCache(settings.cache_entries, settings.cache_max_bytes)
         self.store = settings.remote_store()
@@ -106,7 +107,7 @@ class Backend:
     def refresh(self) -> None:
         """Switch to a newer build if ``current`` moved (cheap when it did not)."""
         try:
-            link = os.readlink(self.root / "current")
+            link = os.readlink(self._current)
         except OSError:
             return
         if link == self._link:

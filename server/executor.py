@@ -429,11 +429,27 @@ def _quick_analysis(query: str, max_nesting: int) -> Analysis | None:
         opened += n
     if opened > max_nesting:
         return None
+    m = _PLAIN_PROLOGUE.match(query)
+    if m:
+        return Analysis(m.group(1).lower(), False, ())
     try:
         form = query_form(query)
     except QueryServiceError:
         return None  # the full analysis says what is wrong
     return Analysis(form, False, ()) if form in ("select", "ask", "construct", "describe") else None
+
+
+#: A plain prologue (whitespace, comments, ASCII PREFIX and BASE declarations) and the query form after it: what
+#: :func:`query_form` finds in most queries, without lexing (a few microseconds instead of ~20). Each alternative
+#: starts with a character the others cannot, and a comment must run to its line's end (else the pattern could
+#: end it early and read a form inside it), so there is one way to match and no deep backtracking. No match:
+#: ask the lexer.
+_PLAIN_PROLOGUE = re.compile(
+    r"""(?:[ \t\r\n]|\#[^\r\n]*[\r\n]|(?:prefix[ \t\r\n]*[A-Za-z0-9_.-]*:[ \t\r\n]*|base[ \t\r\n]*)"""
+    r"""<[^<>"{}|^`\\\x00-\x20]*>)*"""
+    r"(select|construct|describe|ask)\b",
+    re.IGNORECASE,
+)
 
 
 _quick_analysis_cached = functools.lru_cache(maxsize=64)(_quick_analysis)

@@ -23,10 +23,11 @@ out is never run twice.
 
 from __future__ import annotations
 
+import codecs
 import io
 import time
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from ruhrkg.server import formats
 from ruhrkg.server.app import CORS_HEADERS, access_record, log_access
@@ -80,7 +81,7 @@ class FastSparql:
                 raise _Fallback
             body = self._body(environ)
             if mimetype == FORM_TYPE:
-                params = _parse(_utf8_or_fallback(body))
+                params = _parse(body.decode("latin-1"))
                 for k in ("format", "dataset"):
                     if k in args and k not in params:
                         params[k] = args[k]
@@ -169,6 +170,11 @@ class FastSparql:
         start_response(STATUS.get(status) or _status_line(status), headers)
         if not self.access_log:
             return body
+        if isinstance(body, list):
+            # Complete: log now and hand the server a list, which it sends in one piece (an iterator would
+            # cost a call back into Python per chunk and one to close it, ~0.05 ms a request under load).
+            self._log(record, status, cache)
+            return body
         return _Logged(body, lambda: self._log(record, status, cache))
 
     def _log(self, record: dict, status: int, cache: str) -> None:
@@ -211,13 +217,40 @@ class _Logged:
 
 
 def _parse(qs: str) -> dict[str, list[str]]:
+    """``application/x-www-form-urlencoded`` fields of ``qs`` (a WSGI string: one character per byte), the
+    percent-escapes decoded as UTF-8; :class:`_Fallback` for invalid UTF-8 or more than 100 fields."""
     out: dict[str, list[str]] = {}
-    try:
-        for k, v in parse_qsl(qs, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=100):
-            out.setdefault(k, []).append(v)
-    except (UnicodeDecodeError, ValueError):
-        raise _Fallback from None
+    if not qs:
+        return out
+    fields = qs.split("&")
+    if len(fields) > 100:
+        raise _Fallback
+    for field in fields:
+        if field:
+            k, _, v = field.partition("=")
+            out.setdefault(_unquote(k), []).append(_unquote(v))
     return out
+
+
+def _unquote(value: str) -> str:
+    """``unquote_plus`` for a WSGI string, decoded as UTF-8 (as werkzeug decodes it).
+
+    Percent-escapes become ``\\xHH`` escapes for the C decoder behind ``codecs.escape_decode``
+    (backslashes doubled first, so nothing else is an escape): 2 us instead of 20 us for a typical
+    query. A malformed escape (``%zz``) is left as it stands, as ``unquote_plus`` leaves it.
+    """
+    if value.isascii() and "%" not in value and "+" not in value:
+        return value
+    try:
+        raw = value.replace("+", " ").encode("latin-1")
+        if b"%" in raw:
+            try:
+                raw = codecs.escape_decode(raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
+            except ValueError:  # a % not followed by two hex digits
+                raw = unquote_to_bytes(raw)
+        return raw.decode("utf-8")
+    except UnicodeError:  # not UTF-8 (or not a WSGI string): Flask answers
+        raise _Fallback from None
 
 
 def _utf8_or_fallback(body: bytes) -> str:

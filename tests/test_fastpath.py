@@ -6,9 +6,13 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from ruhrkg.server.app import create_app
+from ruhrkg.server.executor import _PLAIN_PROLOGUE, QueryServiceError, query_form
+from ruhrkg.server.fastpath import _Fallback, _parse
 
 SELECT = (
     "SELECT ?n WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> ; <https://w3id.org/ruhrkg/def#number> ?n } ORDER BY ?n"
@@ -72,6 +76,10 @@ CASES = [
         False,
     ),  # fmt: skip
     ("lang", {"query_string": {"query": ASK, "lang": "en"}}, False),
+    ("umlaut-and-backslash", {"query_string": {"query": 'ASK { ?s ?p "Müß\\\\x41 %zz \\u00e9" }'}}, True),
+    ("raw-query-string", {"query_string": "query=ASK+%7B%7D%20%23+a+%zz+comment&format=csv"}, True),
+    ("form-raw-utf8", {"method": "POST", "data": "query=ASK+{+?s+?p+'ü'+}".encode(), "headers": FORM}, True),
+    ("invalid-utf8-escape", {"query_string": "query=ASK+%7B%7D%23%FF"}, False),
     ("put", {"method": "PUT", "data": b""}, False),
 ]
 IGNORED = {"Date", "Server"}
@@ -140,3 +148,46 @@ def test_a_large_result_streams_through_the_fast_path(data_dir):
         assert app.wsgi_app.answered == 1
     finally:
         app.extensions["ruhrkg"].close()
+
+
+# --------------------------------------------------------------------------- the fast path's own parsers
+
+FIELD_PIECES = ["a", "query", "=", "&", "+", " ", "%", "%41", "%2", "%zz", "%25", "%26", "%3D", "%2B", "%5C", "\\", "\\x41",
+                "%C3%A9", "%C3", "%FF", "é", "ß", "€", ";"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(FIELD_PIECES), max_size=16).map("".join))
+def test_the_fast_field_parser_agrees_with_the_standard_library(text):
+    """``_parse`` (a C decoder for percent-escapes) reads a WSGI string as ``parse_qsl`` reads its UTF-8 text."""
+    from urllib.parse import parse_qsl
+
+    wsgi = text.encode("utf-8").decode("latin-1")  # what a WSGI server passes: one character per byte
+    try:
+        expected: dict | str = {}
+        for k, v in parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"):
+            expected.setdefault(k, []).append(v)
+    except UnicodeDecodeError:
+        expected = "fallback"
+    try:
+        got: dict | str = _parse(wsgi)
+    except _Fallback:
+        got = "fallback"
+    assert got == expected
+
+
+PROLOGUE_PIECES = [" ", "\n", "\t", "\r", "\u00a0", "# SELECT c\n", "# x\rSELECT", "#", "PREFIX a: <http://a/#x> ", "prefix:<x>", "PREFIX ä: <x> ",
+                   "PREFIX .: <x> ", "BASE <http://b/> ", "base<x>", "VERSION '1.2' ", "<x> ", "INSERT DATA {} ",
+                   "SELECT * {}", "select(1 AS ?x){}", "SELECTx {}", "ASK{}", "construct {} {}", "DESCRIBE <a>",
+                   "DELETE WHERE {}", "'", "{"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(PROLOGUE_PIECES), max_size=8).map("".join))
+def test_the_quick_prologue_pattern_finds_the_form_the_lexer_finds(text):
+    m = _PLAIN_PROLOGUE.match(text)
+    if m is None:
+        return  # the lexer decides
+    try:
+        form = query_form(text)
+    except QueryServiceError:
+        form = "error"
+    assert m.group(1).lower() == form
