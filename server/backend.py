@@ -98,6 +98,7 @@ class Backend:
             max_nesting=settings.max_nesting,
             in_memory_max_quads=settings.in_memory_max_quads,
             service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
+            engine=settings.query_engine,
         )
 
     @property

@@ -246,6 +246,11 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
 @click.option("--memory-limit", envvar="RUHRKG_MEMORY_LIMIT_MB", type=click.IntRange(256, 1_000_000), default=1024,
               show_default=True, help="Address space of a query worker, in MB; not used with --store "
               "(env: RUHRKG_MEMORY_LIMIT_MB).")  # fmt: skip
+@click.option("--query-engine", envvar="RUHRKG_QUERY_ENGINE", type=click.Choice(["auto", "oxigraph", "python"]),
+              default="auto", show_default=True,
+              help="What the query workers are: 'oxigraph' (Oxigraph server processes, from the oxigraph package; "
+              "fastest), 'python' (Python processes running pyoxigraph; nothing listens on a local port), 'auto' "
+              "(oxigraph if installed and the store fits the in-memory limit) (env: RUHRKG_QUERY_ENGINE).")  # fmt: skip
 @click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
               help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
               "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
@@ -253,7 +258,7 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               help="Send SERVICE <https://query.wikidata.org/sparql> to this URL instead, e.g. a mirror "
               "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
 @store_options
-def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, allow_service,
+def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, query_engine, allow_service,
           wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
@@ -262,7 +267,8 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
     --store, queries go to that SPARQL store instead of the query workers,
     behind the same checks (no Update, SERVICE only to allowed endpoints) and
     the same --timeout (how long we wait: the store's own limit stops its
-    work); --query-workers and --memory-limit then do not apply.
+    work); --query-workers, --memory-limit and --query-engine then do not
+    apply.
     """
     from ruhrkg.server.serve import run
 
@@ -278,6 +284,7 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
         "RUHRKG_WORKERS": str(query_workers),
         "RUHRKG_QUERY_TIMEOUT": str(timeout),
         "RUHRKG_MEMORY_LIMIT_MB": str(memory_limit),
+        "RUHRKG_QUERY_ENGINE": query_engine,
         "RUHRKG_WARM_UP": "1",
     }
     if allow_service:

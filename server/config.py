@@ -36,6 +36,7 @@ class Settings:
     max_query_length: int = 100_000  # characters
     max_nesting: int = 200  # depth of ( [ { in a query
     in_memory_max_quads: int = 500_000  # query workers copy a store this small into memory (0: never)
+    query_engine: str = "auto"  # auto | oxigraph | python: see ruhrkg.server.executor.ENGINES
     max_request_bytes: int = 4_000_000  # larger bodies get 413 before they are read
     max_html_rows: int = 2_000
     cache_entries: int = 512

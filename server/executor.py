@@ -52,6 +52,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, NoReturn
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
@@ -64,6 +65,12 @@ WORKER_STACK = 64 * 1024 * 1024  # stack of the thread that runs queries in a wo
 MIN_MEMORY_MB = 256  # a worker needs about 180 MB of address space before its first query
 
 SUBSTITUTION_KINDS = ("iri", "literal", "integer")
+#: Query engines: ``oxigraph`` (workers are Oxigraph server processes, :mod:`ruhrkg.server.oxpool`), ``python``
+#: (workers are Python processes running pyoxigraph), ``auto`` (oxigraph when its program is installed and the store
+#: fits the in-memory limit, else python).
+ENGINES = ("auto", "oxigraph", "python")
+_MAYBE_RELATIVE = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:)")
+_PLAIN_BASE = re.compile(r'[^\x00-\x20<>"{}|^`\\]+')
 
 
 # --------------------------------------------------------------------------- errors
@@ -445,7 +452,8 @@ def _quick_analysis(query: str, max_nesting: int) -> Analysis | None:
 #: end it early and read a form inside it), so there is one way to match and no deep backtracking. No match:
 #: ask the lexer.
 _PLAIN_PROLOGUE = re.compile(
-    r"""(?:[ \t\r\n]|\#[^\r\n]*[\r\n]|(?:prefix[ \t\r\n]*[A-Za-z0-9_.-]*:[ \t\r\n]*|base[ \t\r\n]*)"""
+    r"""(?:[ \t\r\n]|\#[^\r\n]*[\r\n]|(?:prefix[ \t\r\n]*(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?:"""
+    r"""[ \t\r\n]*|base[ \t\r\n]*)"""
     r"""<[^<>"{}|^`\\\x00-\x20]*>)*"""
     r"(select|construct|describe|ask)\b",
     re.IGNORECASE,
@@ -945,6 +953,33 @@ class _Stream:
             pass
 
 
+_RESULT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+
+
+class _Pieces:
+    """A first piece, then the rest from a generator; closing it closes the generator (freeing its worker)."""
+
+    def __init__(self, first: bytes, rest: Iterator[bytes]):
+        self._first, self._rest = first, rest
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        if self._first:
+            piece, self._first = self._first, b""
+            return piece
+        return next(self._rest)
+
+    def close(self) -> None:
+        self._rest.close()
+
+
 class QueryService:
     """Runs SPARQL queries on a build's store in a pool of killable worker processes.
 
@@ -967,10 +1002,20 @@ class QueryService:
         max_nesting: int = 200,
         in_memory_max_quads: int = 500_000,
         service_redirects: dict[str, str] | None = None,
+        engine: str = "auto",
     ):
         # Imported here, not at the top: workers import this module and should not load rdflib.
         from ruhrkg.graph.query import dataset_kwargs
         from ruhrkg.mappings.vocab import PREFIXES
+        from ruhrkg.server import oxpool
+
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        self._oxpool = oxpool
+        self._program = oxpool.oxigraph_program() if engine != "python" else None
+        if engine == "oxigraph" and self._program is None:
+            raise ValueError("engine 'oxigraph' needs the oxigraph program (pip install oxigraph)")
+        self.engine = engine
 
         if workers < 1 or timeout <= 0:
             raise ValueError("need at least one worker and a positive timeout")
@@ -993,6 +1038,15 @@ class QueryService:
         self._generation = 0
         self._pid: int | None = None
         self._closed = False
+        # the Oxigraph engine (ruhrkg.server.oxpool): its workers, their data, per kind
+        self._merged = [g.value for g in dataset_kwargs("default")["default_graph"]]
+        self._ox_idle: dict[str, list] = {"plain": [], "full": []}
+        self._ox_all: set = set()
+        self._ox_starting = {"plain": 0, "full": 0}
+        self._ox_ready: tuple[int, bool, dict[str, bytes]] | None = None  # see _ox_state()
+        self._ox_named: list[str] = []
+        self._ox_lock = threading.Lock()
+        self._spawner = None
 
     # -- public API ------------------------------------------------------------
 
@@ -1024,6 +1078,9 @@ class QueryService:
         formats = result_formats(form, result_format)
         if analysis.services and self.service_redirects:
             query = redirect_services(query, analysis, self.service_redirects)
+        if self._oxigraph_engine():
+            return self._execute_ox(analysis, query, dataset, default_graph_uris, named_graph_uris, result_format,
+                                    substitutions, base_iri, formats[result_format].media_type)  # fmt: skip
         request = {
             "query": query,
             "format": result_format,
@@ -1066,24 +1123,36 @@ class QueryService:
             self._generation += 1
             idle, self._idle = self._idle, []
             self._all.difference_update(idle)
+            for kind in self._ox_idle:
+                idle += self._ox_idle[kind]
+                self._ox_all.difference_update(self._ox_idle[kind])
+                self._ox_idle[kind] = []
         for worker in idle:
             worker.kill()
-        with self._cond:
-            if self._pid == os.getpid():
+        try:
+            python_workers = not self._oxigraph_engine()
+        except QueryServiceError:
+            python_workers = False  # a store that cannot be opened: every query says so
+        if self._pid == os.getpid() and python_workers:
+            with self._cond:
                 self._fill()
 
     def close(self) -> None:
         """Kill every worker; queries still running fail with :class:`WorkerCrashed`."""
         with self._cond:
             self._closed = True
-            idle, busy = self._idle, self._all.difference(self._idle)
-            self._all, self._idle = busy, []
+            ox_idle = [w for ws in self._ox_idle.values() for w in ws]
+            idle, busy = self._idle + ox_idle, (self._all | self._ox_all).difference(self._idle + ox_idle)
+            self._all, self._idle = set(), []
+            self._ox_all, self._ox_idle = set(), {"plain": [], "full": []}
             self._cond.notify_all()
         if self._pid == os.getpid():
             for worker in idle:
                 worker.kill()
             for worker in busy:
                 worker.signal()  # its query's thread sees the pipe close and cleans up
+            if self._spawner is not None:
+                self._spawner.stop()
 
     def __enter__(self) -> QueryService:
         return self
@@ -1119,9 +1188,7 @@ class QueryService:
     def _acquire(self, budget: _Budget) -> _Worker:
         with self._cond:
             if self._pid != os.getpid():  # first use, or first use after a fork
-                for worker in self._all:
-                    worker.forget()
-                self._all, self._idle, self._pid = set(), [], os.getpid()
+                self._adopt()
             while True:
                 if self._closed:
                     raise QueryServiceError(503, "the query service is closed")
@@ -1133,6 +1200,198 @@ class QueryService:
                         503, f"no query worker became free within the {self.timeout:g} s time limit; try again later"
                     )
                 budget.wait(self._cond.wait, budget.left)
+
+    def _adopt(self) -> None:
+        """First use in this process (with the lock held): a parent's workers, pipes and threads are not ours."""
+        for worker in self._all | self._ox_all:
+            worker.forget()
+        self._all, self._idle, self._pid = set(), [], os.getpid()
+        self._ox_all, self._ox_idle, self._ox_starting = set(), {"plain": [], "full": []}, {"plain": 0, "full": 0}
+        self._spawner = None
+
+    # -- the Oxigraph engine -------------------------------------------------------
+
+    def _oxigraph_engine(self) -> bool:
+        """Whether this store is served by Oxigraph workers (decided once per build, on first use)."""
+        return self._ox_state()[1]
+
+    def _ox_state(self) -> tuple[int, bool, dict[str, bytes]]:
+        """(generation, Oxigraph engine?, the workers' N-Quads per kind) of the current build."""
+        ready = self._ox_ready
+        if ready is not None and ready[0] == self._generation:
+            return ready
+        with self._ox_lock:
+            generation, path = self._generation, self._store_path
+            if self._ox_ready is None or self._ox_ready[0] != generation:
+                use, data = False, {}
+                if self._program is not None:
+                    try:
+                        store = ox.Store.read_only(path)
+                        use = self.engine == "oxigraph" or 0 < len(store) <= self.in_memory_max_quads
+                        if use:
+                            plain, full = self._oxpool.store_data(path, self._merged)
+                            data = {"plain": plain, "full": full}
+                            self._ox_named = sorted(g.value for g in store.named_graphs())
+                        del store
+                    except OSError as e:  # not remembered: a reload may bring a good store
+                        raise WorkerCrashed(500, f"cannot open the store at {path}: {_one_line(str(e))}") from None
+                self._ox_ready = (generation, use, data)
+            return self._ox_ready
+
+    def _execute_ox(self, analysis, query, dataset, default_graph_uris, named_graph_uris, result_format,
+                    substitutions, base_iri, media_type) -> Result:  # fmt: skip
+        text = bind_values(query, _check_substitutions(substitutions or {}))
+        if base_iri and _MAYBE_RELATIVE.search(text) and _PLAIN_BASE.fullmatch(base_iri) and has_relative_iris(text):
+            text = f"BASE <{base_iri}> {text}"  # on the first line: the worker's messages keep our line numbers
+        kind, params = self._ox_target(analysis, dataset, default_graph_uris, named_graph_uris, text)
+        rdf = analysis.form in ("construct", "describe")
+        accept = "application/n-triples" if rdf else _RESULT_MEDIA[result_format]
+        budget = _Budget(self.timeout)
+        worker = self._ox_acquire(kind, budget)
+        try:
+            worker.fresh()
+            status, _, budget.left = worker.exchange(
+                "POST", "/query" + params, b"application/sparql-query", text.encode("utf-8"), accept, budget.left
+            )
+            if status != 200:
+                message = _one_line(worker.finish_body(budget.left).decode("utf-8", "replace")) or "(no message)"
+                self._ox_release(worker)
+                if status == 400:
+                    raise QuerySyntaxError(400, f"malformed query: {message}")
+                raise QueryFailed(500, f"query failed: {message}")
+            pieces = self._ox_body(worker, budget)
+            head, size = [], 0
+            for piece in pieces:  # most answers are complete within the first 64 KB
+                head.append(piece)
+                size += len(piece)
+                if size >= CHUNK:
+                    break
+            else:
+                pieces = None
+        except QueryServiceError:
+            raise
+        except (self._oxpool.Expired, self._oxpool.Broken, OSError) as e:
+            self._ox_fail(worker, e)
+        except BaseException:
+            self._ox_discard(worker)
+            raise
+        first = b"".join(head)
+        chunks: Iterator[bytes] = iter((first,) if first else ()) if pieces is None else _Pieces(first, pieces)
+        if rdf and result_format not in ("ntriples", "nquads"):  # N-Triples is N-Quads of the default graph
+            fmt = RDF_FORMATS[result_format]
+            prefixes = self._prefixes if fmt in WITH_PREFIXES else None
+            chunks = self._oxpool.Reserialiser(chunks, fmt, prefixes, quads=fmt == ox.RdfFormat.TRIG)
+        return Result(analysis.form, media_type, chunks)
+
+    def _ox_target(self, analysis, dataset, default_graph_uris, named_graph_uris, text) -> tuple[str, str]:
+        """The kind of worker for a request and the dataset as protocol parameters."""
+        ds = query_dataset(analysis, dataset, default_graph_uris, named_graph_uris)
+        if not ds:
+            return "full", ""  # the query's own FROM / FROM NAMED
+        if ds.get("union"):
+            default, named = self._ox_named, self._ox_named
+        else:
+            default, named = ds["default_graph"], ds.get("named_graphs")
+            if named is None and default == self._merged:
+                # the full store's own default graph; without the word GRAPH no named graph can be reached
+                return ("full" if "graph" in text.lower() else "plain"), ""
+            if named is None:
+                named = self._ox_named  # pyoxigraph's meaning: a default graph given, every graph named
+        pairs = [*(("default-graph-uri", g) for g in default), *(("named-graph-uri", g) for g in named)]
+        return "full", "?" + urlencode(pairs, quote_via=quote)
+
+    def _ox_body(self, worker, budget: _Budget) -> Iterator[bytes]:
+        """The answer's pieces; the worker goes back to the pool at the end, or is replaced if the reader stops."""
+        ended = False
+        try:
+            worker._left = budget.left
+            for piece in worker.body():
+                budget.left = worker._left
+                yield piece
+            ended = True
+        except (self._oxpool.Expired, self._oxpool.Broken) as e:
+            ended = True
+            self._ox_fail(worker, e)
+        finally:
+            if not ended:
+                self._ox_discard(worker)  # closed before its end (GeneratorExit): the connection is mid-answer
+        self._ox_release(worker)
+
+    def _ox_acquire(self, kind: str, budget: _Budget):
+        with self._cond:
+            if self._pid != os.getpid():
+                self._adopt()
+        while True:
+            generation, _, data = self._ox_state()
+            with self._cond:
+                if self._closed:
+                    raise QueryServiceError(503, "the query service is closed")
+                if self._ox_idle[kind]:
+                    return self._ox_idle[kind].pop()
+                if generation != self._generation:
+                    continue  # a new build arrived: its data first
+                start = len([w for w in self._ox_all if w.kind == kind]) + self._ox_starting[kind] < self.workers
+                if start:
+                    self._ox_starting[kind] += 1
+                    if self._spawner is None:
+                        self._spawner = self._oxpool.Spawner()
+                    spawner = self._spawner
+                elif budget.left <= 0:
+                    raise QueryTimeout(
+                        503, f"no query worker became free within the {self.timeout:g} s time limit; try again later"
+                    )
+                else:
+                    budget.wait(self._cond.wait, budget.left)
+                    continue
+            try:
+                worker = self._oxpool.OxWorker(program=self._program, kind=kind, data=data[kind],
+                                               memory_limit_mb=self.memory_limit_mb, generation=generation,
+                                               spawner=spawner)  # fmt: skip
+            except (self._oxpool.WorkerError, OSError) as e:
+                log.error("cannot start an Oxigraph query worker: %s", e)
+                raise StoreUnavailable(503, f"cannot start a query worker: {_one_line(str(e))}") from None
+            finally:
+                with self._cond:
+                    self._ox_starting[kind] -= 1
+            with self._cond:
+                if self._closed or generation != self._generation:
+                    stale = True
+                else:
+                    stale = False
+                    self._ox_all.add(worker)
+            if stale:
+                worker.kill()
+                continue
+            return worker
+
+    def _ox_release(self, worker) -> None:
+        with self._cond:
+            if worker in self._ox_all and worker.generation == self._generation and not self._closed:
+                self._ox_idle[worker.kind].append(worker)
+                self._cond.notify()
+                return
+        self._ox_discard(worker)
+
+    def _ox_discard(self, worker) -> None:
+        with self._cond:
+            self._ox_all.discard(worker)
+            self._cond.notify()  # a slot is free: a waiting request may start a new worker
+        worker.kill()
+
+    def _ox_fail(self, worker, cause: Exception) -> NoReturn:
+        """Replace a worker that ran out of time, died or broke the protocol; raise the caller's error."""
+        if isinstance(cause, self._oxpool.Expired):
+            self._ox_discard(worker)
+            raise QueryTimeout(503, f"the query did not finish within the {self.timeout:g} s time limit")
+        code, stderr = worker.death()
+        self._ox_discard(worker)
+        if self._closed:
+            raise WorkerCrashed(500, "the query service was closed while the query ran")
+        log.warning("Oxigraph query worker %d ended (exit status %s): %s", worker.proc.pid, code, stderr[-500:])
+        if "memory allocation of" in stderr or code == -signal.SIGKILL:
+            raise QueryResourceLimit(503, f"the query exceeded the {self.memory_limit_mb} MB memory limit")
+        what = signal.Signals(-code).name if code is not None and code < 0 else f"exit status {code}"
+        raise WorkerCrashed(500, f"the query crashed its worker process ({what}); the service keeps running")
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import threading
 from collections import defaultdict
@@ -652,6 +653,7 @@ def _bad_input(e: ReconcileError):
 
 @bp.errorhandler(QueryServiceError)
 def _store_error(e: QueryServiceError):
+    logging.getLogger(__name__).warning("reconciliation could not read the graph: %s", e.message)
     return problem(503 if e.status >= 500 else e.status, f"the graph could not be read: {e.message}")
 
 

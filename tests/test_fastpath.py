@@ -175,8 +175,8 @@ def test_the_fast_field_parser_agrees_with_the_standard_library(text):
     assert got == expected
 
 
-PROLOGUE_PIECES = [" ", "\n", "\t", "\r", "\u00a0", "# SELECT c\n", "# x\rSELECT", "#", "PREFIX a: <http://a/#x> ", "prefix:<x>", "PREFIX ä: <x> ",
-                   "PREFIX .: <x> ", "BASE <http://b/> ", "base<x>", "VERSION '1.2' ", "<x> ", "INSERT DATA {} ",
+PROLOGUE_PIECES = [" ", "\n", "\t", "\r", "\u00a0", "# SELECT c\n", "# x\rSELECT", "#", "PREFIX a: <http://a/#x> ", "prefix:<x>", "PREFIX .: <x> ", "PREFIX a.: <x> ", "PREFIX 1a: <x> ", "PREFIX a-b.c_d: <x> ", "PREFIX _a: <x> ",
+                   "PREFIX .: <x> ", "PREFIX a.: <x> ", "PREFIX 1a: <x> ", "PREFIX a-b.c_d: <x> ", "PREFIX _a: <x> ", "BASE <http://b/> ", "base<x>", "VERSION '1.2' ", "<x> ", "INSERT DATA {} ",
                    "SELECT * {}", "select(1 AS ?x){}", "SELECTx {}", "ASK{}", "construct {} {}", "DESCRIBE <a>",
                    "DELETE WHERE {}", "'", "{"]  # fmt: skip
 
