@@ -68,7 +68,7 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     )
     app.register_error_handler(UnicodeDecodeError, lambda e: _plain(400, "the request is not valid UTF-8"))
     if settings.access_log and not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = AccessLogHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -109,7 +109,7 @@ def _after(resp: Response) -> Response:
 def access_record(method: str, path: str, status: int, form: str | None, cache: str | None, query: str | None) -> dict:
     """One line of the structured access log: no client address, the query only as a short hash and its length."""
     record = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "time": _utc_now(),
         "method": method,
         "path": path,
         "status": status,
@@ -122,13 +122,37 @@ def access_record(method: str, path: str, status: int, form: str | None, cache: 
     return record
 
 
+_CLOCK = (0, "")
+
+
+def _utc_now() -> str:
+    """The time in ISO 8601 (UTC), formatted once a second."""
+    global _CLOCK
+    now = int(time.time())
+    if now != _CLOCK[0]:
+        _CLOCK = (now, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))  # one tuple: threads see both or neither
+    return _CLOCK[1]
+
+
+class AccessLogHandler(logging.StreamHandler):
+    """The access log's own handler (JSON lines on stderr), set up by :func:`create_app`."""
+
+
 def log_access(record: dict, started: float | None) -> None:
     """Write ``record`` with the milliseconds since ``started`` (called when the answer has been sent)."""
     if not log.isEnabledFor(logging.INFO):
         return
     record["ms"] = round((time.perf_counter() - started) * 1000, 2) if started else None
+    line = json.dumps(record, ensure_ascii=False)
+    handlers = log.handlers
+    if len(handlers) == 1 and type(handlers[0]) is AccessLogHandler and not handlers[0].filters and not log.filters:
+        handler = handlers[0]  # only our own handler: write the line as it would, without a LogRecord nobody reads
+        with handler.lock:
+            handler.stream.write(line + "\n")
+            handler.flush()
+        return
     # makeRecord + handle: what log.info does, less its search of the stack for the caller's file and line
-    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, json.dumps(record, ensure_ascii=False), None, None))
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None))
 
 
 def _plain(status: int, message: str) -> Response:

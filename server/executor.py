@@ -1285,6 +1285,8 @@ class QueryService:
 
     def _ox_target(self, analysis, dataset, default_graph_uris, named_graph_uris, text) -> tuple[str, str]:
         """The kind of worker for a request and the dataset as protocol parameters."""
+        if dataset == "default" and not (default_graph_uris or named_graph_uris or analysis.has_dataset):
+            return ("full" if "graph" in text.lower() else "plain"), ""  # (most requests: the short way)
         ds = query_dataset(analysis, dataset, default_graph_uris, named_graph_uris)
         if not ds:
             return "full", ""  # the query's own FROM / FROM NAMED

@@ -191,3 +191,26 @@ def test_the_quick_prologue_pattern_finds_the_form_the_lexer_finds(text):
     except QueryServiceError:
         form = "error"
     assert m.group(1).lower() == form
+
+
+def test_the_access_log_handler_writes_one_json_line_per_request(data_dir):
+    """With only its own handler, the access log writes the line straight to the stream (no LogRecord)."""
+    import io
+
+    from ruhrkg.server.app import AccessLogHandler
+
+    app = create_app({"data_dir": str(data_dir), "access_log": True})
+    logger = logging.getLogger("ruhrkg.access")
+    handler = next(h for h in logger.handlers if type(h) is AccessLogHandler)
+    stream, handler.stream = handler.stream, io.StringIO()
+    others, logger.handlers = logger.handlers, [handler]
+    try:
+        call(app.wsgi_app, {"query_string": {"query": ASK}})
+        call(app.wsgi_app, {"query_string": {"query": ASK, "lang": "en"}})  # the Flask view
+        lines = handler.stream.getvalue().splitlines()
+    finally:
+        handler.stream, logger.handlers = stream, others
+        app.extensions["ruhrkg"].close()
+    fast, flask = (json.loads(line) for line in lines)
+    assert fast["status"] == flask["status"] == 200 and fast["path"] == "/sparql" and fast["form"] == "ask"
+    assert fast["query_sha1"] == flask["query_sha1"] and fast["time"].endswith("Z") and fast["ms"] > 0
