@@ -125,10 +125,8 @@ class Backend:
             self.cache.clear()
 
     def cache_key(self, *parts: object) -> str:
-        h = hashlib.sha256(self.version.encode())
-        for p in parts:
-            h.update(b"\x00" + repr(p).encode("utf-8", "surrogatepass"))
-        return h.hexdigest()[:32]
+        text = "\x00".join([self.version, *map(repr, parts)])
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def execute(self, query: str, **kwargs) -> Result:
         return self.service.execute(query, **kwargs)

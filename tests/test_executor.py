@@ -474,7 +474,8 @@ def test_a_crashed_worker_is_replaced(store_path):
     with QueryService(store_path, workers=1, timeout=10, memory_limit_mb=4096) as svc:
         assert count(svc, dataset="union") > 0
         before = pids(svc)  # the one worker that answers the union dataset (and, with Oxigraph, one other)
-        threading.Timer(0.5, lambda: [os.kill(pid, signal.SIGILL) for pid in before]).start()  # (Rust takes a first SIGSEGV)
+        # (SIGILL: Rust takes a first SIGSEGV itself)
+        threading.Timer(0.5, lambda: [os.kill(pid, signal.SIGILL) for pid in before]).start()
         with pytest.raises(WorkerCrashed) as e:
             text(svc.execute(SPINNER, dataset="union"))
         assert e.value.status == 500 and "SIGILL" in e.value.message

@@ -214,3 +214,25 @@ def test_the_access_log_handler_writes_one_json_line_per_request(data_dir):
     fast, flask = (json.loads(line) for line in lines)
     assert fast["status"] == flask["status"] == 200 and fast["path"] == "/sparql" and fast["form"] == "ask"
     assert fast["query_sha1"] == flask["query_sha1"] and fast["time"].endswith("Z") and fast["ms"] > 0
+
+
+@given(
+    method=st.sampled_from(["GET", "POST"]),
+    status=st.sampled_from([200, 304, 400, 403, 503]),
+    form=st.sampled_from(["select", "ask", "construct", "describe"]),
+    cache=st.sampled_from(["hit", "miss"]),
+    query=st.text(min_size=1, max_size=40),  # (an empty query never reaches the fast path's log)
+)
+def test_the_fast_access_line_is_the_json_the_flask_view_logs(method, status, form, cache, query):
+    """``sparql_access_line`` formats by hand exactly what ``json.dumps`` of ``access_record`` gives."""
+    import time
+
+    from ruhrkg.server.app import access_record, sparql_access_line
+
+    started = time.perf_counter() - 0.0123
+    line = sparql_access_line(method, status, form, cache, query, started)
+    record = access_record(method, "/sparql", status, form, cache, query)
+    parsed = json.loads(line)
+    record["ms"] = parsed["ms"]
+    assert line == json.dumps(record, ensure_ascii=False)
+    assert 12.3 <= parsed["ms"] < 1000
