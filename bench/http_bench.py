@@ -917,6 +917,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def export_nquads(args, workdir: Path) -> Path:
     if args.nquads:
+        if not args.nquads.is_file():
+            sys.exit(f"--nquads {args.nquads}: no such file")
         return args.nquads.resolve()
     out = workdir / "export.nq"
     ruhrkg = shutil.which("ruhrkg") or str(Path(sys.executable).with_name("ruhrkg"))

@@ -235,8 +235,9 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               help="Port (env: RUHRKG_PORT).")  # fmt: skip
 @click.option("--workers", envvar="RUHRKG_WEB_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
               help="HTTP worker processes (env: RUHRKG_WEB_WORKERS).")  # fmt: skip
-@click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=8, show_default=True,
-              help="Request threads per HTTP worker (env: RUHRKG_THREADS).")  # fmt: skip
+@click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=4, show_default=True,
+              help="Request threads per HTTP worker: more let cached answers through while every query worker is "
+              "busy, fewer contend less for Python's interpreter lock (env: RUHRKG_THREADS).")  # fmt: skip
 @click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query worker processes per HTTP worker; each runs one query at a time; not used with --store "
               "(env: RUHRKG_WORKERS).")  # fmt: skip

@@ -27,7 +27,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2  # query worker processes
-    threads: int = 8  # request threads of the web process
+    threads: int = 4  # request threads of the web process
     query_timeout: float = 10.0  # seconds
     memory_limit_mb: int = 1024  # per query worker process
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
