@@ -252,7 +252,9 @@ class _Exchange:
             except (OSError, http.client.HTTPException) as e:
                 self.abandon()
                 if reused and attempt == 1:
-                    continue  # the store closed an idle connection: once more on a new one
+                    # The store closed an idle connection (a restart closes them all): once more, on a new one.
+                    self.service._drop_idle()
+                    continue
                 raise StoreUnavailable(
                     502, f"the SPARQL store at {spec.query} cannot be reached: {_reason(e)}"
                 ) from None

@@ -8,6 +8,7 @@ naming the limit, a store that is down gives 502 with a reason).
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import socket
 import threading
@@ -95,6 +96,23 @@ def test_a_second_build_swaps_the_graphs_completely(published, tmp_path):
     finally:
         building.build(data_dir=root, remote_store=server.spec)  # back to the real document for the other tests
     assert first.version != second.version
+
+
+def test_a_store_restart_leaves_no_query_failing_on_a_stale_connection(published):
+    """A restart closes every kept-alive connection in our pool; each query retries once, on a new connection."""
+    server, _, _ = published
+    svc = RemoteQueryService(server.spec, timeout=30)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d <http://purl.org/dc/terms/title> ?f }"  # ~0.1 s: they overlap
+    try:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda _: b"".join(svc.execute(slow).chunks), range(3)))
+        assert len(svc._idle) >= 2  # several kept-alive connections, all closed by the restart
+        server.stop()
+        server.start()
+        answers = [json.loads(b"".join(svc.execute(TITLE).chunks)) for _ in range(3)]
+        assert all(a["results"]["bindings"] for a in answers)
+    finally:
+        svc.close()
 
 
 def test_a_stopped_store_fails_the_build_and_changes_nothing(published, tmp_path):
