@@ -245,11 +245,36 @@ def test_descriptions_and_downloads_over_http(server):
 
 
 # -- load --------------------------------------------------------------------------
+# Queries that cannot hit a cache: each request gets its own {nonce}, which does not change the answer.
+ADHOC_LOAD = [
+    FORUMS.replace("?n }", '?n FILTER(STR(?n) != "{nonce}") }'),
+    'SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STR(?s) != "{nonce}") } GROUP BY ?g ORDER BY ?g',
+    "CONSTRUCT { <https://w3id.org/ruhrkg/id/forum/14> ?p ?o } "
+    'WHERE { <https://w3id.org/ruhrkg/id/forum/14> ?p ?o FILTER(STR(?o) != "{nonce}") }',
+]
+
+
 def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
+    """Cached and uncacheable queries from 32 kept-alive connections: every answer right, no error.
+
+    In remote mode the uncacheable ones are left out: the stand-in store, Oxigraph server 0.5 with --timeout-s,
+    keeps a thread for every query until its timeout has passed, and a minute of them at full speed runs into the
+    test stores' memory cap (the README's "Running on another SPARQL store" says so for operators)."""
     seconds = float(os.environ.get("RUHRKG_LOAD_SECONDS", "60"))
     host, port = server.removeprefix("http://").split(":")
-    queries = [FORUMS, CONSTRUCT, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "ASK { ?s ?p ?o }"]
-    expected = {q: get(server, "/sparql?" + urllib.parse.urlencode({"query": q}))[2] for q in queries}
+    remote_mode = os.environ.get("RUHRKG_TEST_STORE") == "oxigraph"
+    cached = [FORUMS, CONSTRUCT, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "ASK { ?s ?p ?o }"]
+    queries = cached if remote_mode else [*cached, *ADHOC_LOAD]
+    accept = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+
+    def answer(body: bytes, q: str) -> object:  # a CONSTRUCT's triples may come in any order
+        return sorted(body.splitlines()) if q.lstrip().startswith("CONSTRUCT") else body
+
+    def path(q: str, nonce: str) -> str:
+        return "/sparql?" + urllib.parse.urlencode({"query": q.replace("{nonce}", nonce)})
+
+    expected = {q: answer(get(server, path(q, "expected"), accept)[2], q) for q in queries}
+    assert b'"value":"14"' in get(server, path(ADHOC_LOAD[0], "x"), accept)[2]  # the nonce filter keeps every row
     deadline = time.monotonic() + seconds
     errors: list[str] = []
     counts = [0] * 32
@@ -259,12 +284,11 @@ def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
         n = 0
         while time.monotonic() < deadline and len(errors) < 10:
             q = queries[(i + n) % len(queries)]
-            path = "/sparql?" + urllib.parse.urlencode({"query": q})
             try:
-                conn.request("GET", path)
+                conn.request("GET", path(q, f"c{i}n{n}"), headers=accept)
                 resp = conn.getresponse()
                 body = resp.read()
-                if resp.status != 200 or body != expected[q]:
+                if resp.status != 200 or answer(body, q) != expected[q]:
                     errors.append(f"{resp.status} for {q[:40]}: {body[:100]!r}")
                 if resp.getheader("Connection", "").lower() == "close":
                     conn.close()
@@ -279,5 +303,5 @@ def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
 
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
         list(pool.map(client, range(32)))
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     assert sum(counts) > seconds * 20
