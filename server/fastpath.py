@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import unquote_to_bytes
 
 from ruhrkg.server import formats
-from ruhrkg.server.app import CORS_HEADERS, sparql_access_line, write_access_line
+from ruhrkg.server.app import CORS_HEADERS, log_sparql_access
 from ruhrkg.server.backend import Backend, CachedResult
 from ruhrkg.server.executor import QueryServiceError
 
@@ -178,8 +178,7 @@ class FastSparql:
         return _Logged(body, lambda: self._log(record, status, cache))
 
     def _log(self, record: dict, status: int, cache: str) -> None:
-        write_access_line(sparql_access_line(record["method"], status, record["form"], cache, record["text"],
-                                             record["started"]))  # fmt: skip
+        log_sparql_access(record["method"], status, record["form"], cache, record["text"], record["started"])
 
 
 class _Stream:
