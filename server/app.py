@@ -8,9 +8,9 @@ production server. There is no module-level app.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ruhrkg.server.backend import Backend
 from ruhrkg.server.config import Settings
+from ruhrkg.server.digests import sha1_hex
 from ruhrkg.server.executor import QueryServiceError
 
 log = logging.getLogger("ruhrkg.access")
@@ -117,7 +118,7 @@ def access_record(method: str, path: str, status: int, form: str | None, cache: 
         "cache": cache,
     }
     if query:
-        record["query_sha1"] = hashlib.sha1(query.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        record["query_sha1"] = sha1_hex(query)[:12]
         record["query_chars"] = len(query)
     return record
 
@@ -135,7 +136,41 @@ def _utc_now() -> str:
 
 
 class AccessLogHandler(logging.StreamHandler):
-    """The access log's own handler (JSON lines on stderr), set up by :func:`create_app`."""
+    """The access log's own handler (JSON lines on stderr), set up by :func:`create_app`.
+
+    :meth:`write_line` hands a line to the stream's file descriptor in one ``write``: a line is far shorter
+    than ``PIPE_BUF``, so lines from several threads or processes never interleave, and no lock is needed.
+    A stream without a descriptor (a test's StringIO) is written under the handler's lock.
+    """
+
+    _descriptor: tuple[object, int | None] = (None, None)  # (stream, its file descriptor or None)
+
+    def write_line(self, line: str) -> None:
+        stream = self.stream
+        known, fd = self._descriptor
+        if known is not stream:
+            fd = _descriptor_of(stream)
+            self._descriptor = (stream, fd)
+        if fd is not None:
+            try:
+                data = (line + "\n").encode(getattr(stream, "encoding", None) or "utf-8", "backslashreplace")
+                while data:
+                    data = data[os.write(fd, data) :]
+                return
+            except OSError:
+                self._descriptor = (stream, None)  # (a closed or non-blocking descriptor): the stream's way
+        with self.lock:
+            stream.write(line + "\n")
+            self.flush()
+
+
+def _descriptor_of(stream) -> int | None:
+    """The file descriptor behind a text stream, after flushing what it holds (None if it has none)."""
+    try:
+        stream.flush()
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def log_access(record: dict, started: float | None) -> None:
@@ -155,10 +190,9 @@ def log_sparql_access(method: str, status: int, form: str, cache: str, query: st
 def sparql_access_line(method: str, status: int, form: str, cache: str, query: str, started: float) -> str:
     """The JSON of :func:`access_record` plus ``ms``, formatted directly: every value is a number, a hex digest or
     one of a few fixed words, so nothing needs escaping (a property test holds it to ``json.dumps``)."""
-    digest = hashlib.sha1(query.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     ms = round((time.perf_counter() - started) * 1000, 2)
     return (f'{{"time": "{_utc_now()}", "method": "{method}", "path": "/sparql", "status": {status:d}, '
-            f'"form": "{form}", "cache": "{cache}", "query_sha1": "{digest}", "query_chars": {len(query):d}, '
+            f'"form": "{form}", "cache": "{cache}", "query_sha1": "{sha1_hex(query)[:12]}", "query_chars": {len(query):d}, '
             f'"ms": {ms!r}}}')  # fmt: skip
 
 
@@ -166,10 +200,7 @@ def _write_line(line: str) -> None:
     """Hand one access-log line to the log (the caller has checked that the log is enabled)."""
     handlers = log.handlers
     if len(handlers) == 1 and type(handlers[0]) is AccessLogHandler and not handlers[0].filters and not log.filters:
-        handler = handlers[0]  # only our own handler: write the line as it would, without a LogRecord nobody reads
-        with handler.lock:
-            handler.stream.write(line + "\n")
-            handler.flush()
+        handlers[0].write_line(line)  # only our own handler: the line as it would write it, without a LogRecord
         return
     # makeRecord + handle: what log.info does, less its search of the stack for the caller's file and line
     log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None))

@@ -9,7 +9,6 @@ one ``readlink``.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import threading
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings.vocab import GRAPHS
 from ruhrkg.server.config import WIKIDATA_SPARQL, Settings
+from ruhrkg.server.digests import sha256_hex
 from ruhrkg.server.executor import QueryService, Result
 from ruhrkg.server.remote import RemoteQueryService
 
@@ -125,8 +125,7 @@ class Backend:
             self.cache.clear()
 
     def cache_key(self, *parts: object) -> str:
-        text = "\x00".join([self.version, *map(repr, parts)])
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return sha256_hex("\x00".join([self.version, *map(repr, parts)]))[:32]
 
     def execute(self, query: str, **kwargs) -> Result:
         return self.service.execute(query, **kwargs)

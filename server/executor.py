@@ -48,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, NoReturn
@@ -909,14 +909,15 @@ class _Worker:
 class Result:
     """A query result being streamed: its form, its media type, and its bytes in chunks.
 
-    ``chunks`` holds a worker until it is exhausted; close it (``chunks.close()``,
-    which WSGI servers do) if you stop early. Errors can still be raised while
-    iterating when the result is larger than one chunk.
+    ``chunks`` is a tuple when the answer is complete (most are); otherwise an
+    iterator that holds a worker until it is exhausted: close it
+    (``chunks.close()``, which WSGI servers do) if you stop early. Errors can
+    still be raised while iterating when the result is larger than one chunk.
     """
 
     form: str
     media_type: str
-    chunks: Iterator[bytes]
+    chunks: Iterable[bytes]
 
 
 class _Stream:
@@ -1240,7 +1241,7 @@ class QueryService:
 
     def _execute_ox(self, analysis, query, dataset, default_graph_uris, named_graph_uris, result_format,
                     substitutions, base_iri, media_type) -> Result:  # fmt: skip
-        text = bind_values(query, _check_substitutions(substitutions or {}))
+        text = bind_values(query, _check_substitutions(substitutions)) if substitutions else query
         if base_iri and _MAYBE_RELATIVE.search(text) and _PLAIN_BASE.fullmatch(base_iri) and has_relative_iris(text):
             text = f"BASE <{base_iri}> {text}"  # on the first line: the worker's messages keep our line numbers
         kind, params = self._ox_target(analysis, dataset, default_graph_uris, named_graph_uris, text)
@@ -1259,15 +1260,21 @@ class QueryService:
                 if status == 400:
                     raise QuerySyntaxError(400, f"malformed query: {message}")
                 raise QueryFailed(500, f"query failed: {message}")
-            pieces = self._ox_body(worker, budget)
-            head, size = [], 0
-            for piece in pieces:  # most answers are complete within the first 64 KB
-                head.append(piece)
-                size += len(piece)
-                if size >= CHUNK:
-                    break
+            whole = worker.small_body(CHUNK)  # most answers: read whole, the worker free again at once
+            if whole is not None:
+                budget.left = worker._left
+                self._ox_release(worker)
+                head, pieces = [whole], None
             else:
-                pieces = None
+                pieces = self._ox_body(worker, budget)
+                head, size = [], 0
+                for piece in pieces:
+                    head.append(piece)
+                    size += len(piece)
+                    if size >= CHUNK:
+                        break
+                else:
+                    pieces = None
         except QueryServiceError:
             raise
         except (self._oxpool.Expired, self._oxpool.Broken, OSError) as e:
@@ -1276,11 +1283,14 @@ class QueryService:
             self._ox_discard(worker)
             raise
         first = b"".join(head)
-        chunks: Iterator[bytes] = iter((first,) if first else ()) if pieces is None else _Pieces(first, pieces)
+        chunks: Iterable[bytes] = ((first,) if first else ()) if pieces is None else _Pieces(first, pieces)
         if rdf and result_format not in ("ntriples", "nquads"):  # N-Triples is N-Quads of the default graph
             fmt = RDF_FORMATS[result_format]
             prefixes = self._prefixes if fmt in WITH_PREFIXES else None
-            chunks = self._oxpool.Reserialiser(chunks, fmt, prefixes, quads=fmt == ox.RdfFormat.TRIG)
+            if pieces is None:  # arrived whole: written here, no thread needed
+                chunks = (self._oxpool.reserialise(first, fmt, prefixes, quads=fmt == ox.RdfFormat.TRIG),)
+            else:
+                chunks = self._oxpool.Reserialiser(iter(chunks), fmt, prefixes, quads=fmt == ox.RdfFormat.TRIG)
         return Result(analysis.form, media_type, chunks)
 
     def _ox_target(self, analysis, dataset, default_graph_uris, named_graph_uris, text) -> tuple[str, str]:

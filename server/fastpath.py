@@ -112,31 +112,35 @@ class FastSparql:
     def _answer(self, environ, start_response, method, params, started):
         backend = self.backend
         backend.refresh()
+        service = backend.service
         text = params["query"][0]
         try:
-            form = backend.service.check(text).form  # remembered: execute() checks it again for free
+            form = service.check(text).form  # remembered: execute() checks it again for free
         except QueryServiceError:
             raise _Fallback from None  # refused: the view answers with its error
         try:
-            media = formats.choose(form, params.get("format", []), environ.get("HTTP_ACCEPT"))
+            requested = params.get("format")
+            accept = environ.get("HTTP_ACCEPT")
+            media = formats.choose(form, requested, accept) if requested else formats.negotiate(form, accept)
         except formats.NotAcceptable:
             raise _Fallback from None
-        dataset = params.get("dataset", ["default"])[0]
+        dataset = params["dataset"][0] if "dataset" in params else "default"
         default_graphs = tuple(params.get("default-graph-uri", ()))
         named_graphs = tuple(params.get("named-graph-uri", ()))
         key = backend.cache_key("sparql", text, dataset, default_graphs, named_graphs, media.name)
         etag = f'"{key}"'
         headers = [("ETag", etag), ("Cache-Control", "public, max-age=300"), ("Vary", "Accept, Accept-Encoding"),
                    *CORS_HEADERS]  # fmt: skip
-        record = {"method": method, "form": form, "text": text, "started": started}
+        log = (method, form, text, started) if self.access_log else None
         if method == "GET" and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return self._respond(start_response, 304, headers, [], record, "hit")
-        cached = backend.cache.get(key)
+            return self._respond(start_response, 304, headers, [], log, "hit")
+        cache = backend.cache
+        cached = cache.get(key)
         if cached is not None:
             headers.append(("Content-Type", formats.content_type(cached.media_type)))
-            return self._respond(start_response, 200, headers, [cached.body], record, "hit")
+            return self._respond(start_response, 200, headers, [cached.body], log, "hit")
         try:
-            result = backend.execute(
+            result = service.execute(
                 text,
                 dataset=dataset,
                 default_graph_uris=default_graphs,
@@ -144,41 +148,45 @@ class FastSparql:
                 result_format=media.name,
                 base_iri=_base_url(environ),
             )
-            chunks = iter(result.chunks)
-            head, size, complete = [], 0, True
-            for chunk in chunks:
-                head.append(chunk)
-                size += len(chunk)
-                if size > backend.cache.max_bytes:
-                    complete = False
-                    break
+            chunks = result.chunks
+            if type(chunks) is tuple:  # complete (most answers): no read-ahead needed
+                head, complete = list(chunks), True
+                size = sum(map(len, head))
+                complete = size <= cache.max_bytes
+                rest = iter(())
+            else:
+                rest = iter(chunks)
+                head, size, complete = [], 0, True
+                for chunk in rest:
+                    head.append(chunk)
+                    size += len(chunk)
+                    if size > cache.max_bytes:
+                        complete = False
+                        break
         except QueryServiceError as e:
             body = (e.message.rstrip("\n") + "\n").encode("utf-8")
             error_headers = [("Content-Type", "text/plain; charset=utf-8"), *CORS_HEADERS]
-            return self._respond(start_response, e.status, error_headers, [body], record, "miss")
+            return self._respond(start_response, e.status, error_headers, [body], log, "miss")
         headers.append(("Content-Type", formats.content_type(result.media_type)))
         if complete:
             body = b"".join(head)
-            backend.cache.put(key, CachedResult(result.form, result.media_type, body))
-            return self._respond(start_response, 200, headers, [body], record, "miss")
-        return self._respond(start_response, 200, headers, _Stream(head, chunks, result.chunks), record, "miss")
+            cache.put(key, CachedResult(result.form, result.media_type, body))
+            return self._respond(start_response, 200, headers, [body], log, "miss", len(body))
+        return self._respond(start_response, 200, headers, _Stream(head, rest, result.chunks), log, "miss")
 
-    def _respond(self, start_response, status, headers, body, record, cache):
+    def _respond(self, start_response, status, headers, body, log, cache, length=None):
         self.answered += 1
-        if isinstance(body, list) and status != 304:
-            headers.append(("Content-Length", str(sum(len(b) for b in body))))
+        if type(body) is list and status != 304:
+            headers.append(("Content-Length", str(sum(map(len, body)) if length is None else length)))
         start_response(STATUS.get(status) or _status_line(status), headers)
-        if not self.access_log:
+        if log is None:
             return body
-        if isinstance(body, list):
+        if type(body) is list:
             # Complete: log now and hand the server a list, which it sends in one piece (an iterator would
             # cost a call back into Python per chunk and one to close it, ~0.05 ms a request under load).
-            self._log(record, status, cache)
+            log_sparql_access(log[0], status, log[1], cache, log[2], log[3])
             return body
-        return _Logged(body, lambda: self._log(record, status, cache))
-
-    def _log(self, record: dict, status: int, cache: str) -> None:
-        log_sparql_access(record["method"], status, record["form"], cache, record["text"], record["started"])
+        return _Logged(body, lambda: log_sparql_access(log[0], status, log[1], cache, log[2], log[3]))
 
 
 class _Stream:

@@ -187,9 +187,7 @@ class OxWorker:
             except OSError:
                 time.sleep(0.01)
                 continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            self.sock, self.used = sock, time.monotonic()
+            self._use(sock)
             return True
         self.signal()
         return False
@@ -199,11 +197,18 @@ class OxWorker:
         now = time.monotonic()
         if now - self.used > FRESH_SECONDS:
             old, self.buf = self.sock, b""
-            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=1)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.sock.setblocking(False)
+            self._use(socket.create_connection(("127.0.0.1", self.port), timeout=1))
             old.close()
         self.used = now
+
+    def _use(self, sock: socket.socket) -> None:
+        """Make ``sock`` the connection to the worker (non-blocking, with a poller for each direction)."""
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        self._readable, self._writable = select.poll(), select.poll()
+        self._readable.register(sock, select.POLLIN)
+        self._writable.register(sock, select.POLLOUT)
+        self.sock, self.used = sock, time.monotonic()
 
     # -- one HTTP exchange -----------------------------------------------------------------------------------
 
@@ -212,6 +217,8 @@ class OxWorker:
         """Send a request and read the status line and headers; returns (status, headers, seconds left)."""
         head = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\nContent-Length: {len(body)}\r\n"
         left = self._send(b"".join((head.encode("latin-1"), b"Content-Type: ", content_type, b"\r\n\r\n", body)), left)
+        if b"\r\n\r\n" not in self.buf:
+            left = self._recv(self._wait(self._readable, left))  # the answer cannot be there yet: wait first
         while b"\r\n\r\n" not in self.buf:
             if len(self.buf) > MAX_HEAD:
                 raise Broken("an oversized response head")
@@ -274,6 +281,55 @@ class OxWorker:
                 self._left = self._recv(self._left)
             self.buf = self.buf[2:]
 
+    def small_body(self, limit: int) -> bytes | None:
+        """The whole body if it is at most ``limit`` bytes (read in one go, without :meth:`body`'s pieces), else
+        None with nothing consumed: :meth:`body` streams it. Most answers are small."""
+        if not self._chunked:
+            size = self._length or 0
+            if size > limit:
+                return None
+            while len(self.buf) < size:
+                self._left = self._recv(self._left)
+            data, self.buf = self.buf[:size], self.buf[size:]
+            return data
+        # chunked: take the chunks apart in the buffer, reading on until the last one (nothing is consumed
+        # before the end, so a body over the limit is still whole for body())
+        pieces, at, total = [], 0, 0
+        while True:
+            buf = self.buf
+            line_end = buf.find(b"\r\n", at)
+            if line_end == -1:
+                if len(buf) - at > 1024:
+                    raise Broken("a malformed chunk")
+                self._left = self._recv(self._left)
+                continue
+            try:
+                size = int(buf[at:line_end], 16)
+            except ValueError:
+                try:
+                    size = int(buf[at:line_end].split(b";", 1)[0], 16)  # (with a chunk extension)
+                except ValueError:
+                    raise Broken("a malformed chunk") from None
+            if size == 0:  # the last chunk; no trailers from Oxigraph: read to the empty line
+                end = buf.find(b"\r\n\r\n", line_end)
+                if end == -1:
+                    self._left = self._recv(self._left)
+                    continue
+                self.buf = buf[end + 4 :]
+                return b"".join(pieces)
+            total += size
+            if total > limit:
+                return None
+            start = line_end + 2
+            if len(buf) < start + size + 2:
+                total -= size  # counted again once the rest of the chunk is here
+                self._left = self._recv(self._left)
+                continue
+            if buf[start + size : start + size + 2] != b"\r\n":
+                raise Broken("a malformed chunk")
+            pieces.append(buf[start : start + size])
+            at = start + size + 2
+
     def finish_body(self, left: float) -> bytes:
         self._left = left
         return b"".join(self.body())
@@ -288,7 +344,7 @@ class OxWorker:
                 try:
                     view = view[self.sock.send(view) :]
                 except BlockingIOError:
-                    left = self._wait(select.POLLOUT, left)
+                    left = self._wait(self._writable, left)
         except OSError as e:
             raise Broken(str(e)) from None
         return left
@@ -299,7 +355,7 @@ class OxWorker:
                 data = self.sock.recv(CHUNK)
                 break
             except BlockingIOError:
-                left = self._wait(select.POLLIN, left)
+                left = self._wait(self._readable, left)
             except OSError as e:
                 raise Broken(str(e)) from None
         if not data:
@@ -307,12 +363,10 @@ class OxWorker:
         self.buf += data
         return left
 
-    def _wait(self, event: int, left: float) -> float:
+    def _wait(self, poller, left: float) -> float:
         if left <= 0:
             raise Expired
         start = time.monotonic()
-        poller = select.poll()
-        poller.register(self.sock, event)
         if not poller.poll(math.ceil(left * 1000)):
             raise Expired
         return left - (time.monotonic() - start)
@@ -396,11 +450,8 @@ class Reserialiser:
     def _run(self) -> None:
         source = _PieceReader(self._pieces, self._stop)
         try:
-            triples = ox.parse(source, format=ox.RdfFormat.N_TRIPLES)
-            if self._quads:
-                triples = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
             writer = _QueueWriter(self._out, self._stop)
-            ox.serialize(triples, writer, self._fmt, prefixes=self._prefixes)
+            ox.serialize(_statements(source, self._quads), writer, self._fmt, prefixes=self._prefixes)
             writer.flush()
             self._put(self._END)
         except _Stopped:
@@ -419,6 +470,20 @@ class Reserialiser:
                 return
             except queue.Full:
                 continue
+
+
+def reserialise(data: bytes, fmt: ox.RdfFormat, prefixes: dict | None, quads: bool) -> bytes:
+    """A complete N-Triples answer in another RDF format, written in the caller's thread: what
+    :class:`Reserialiser` writes, without a thread for an answer that has arrived whole."""
+    return ox.serialize(_statements(data, quads), None, fmt, prefixes=prefixes)
+
+
+def _statements(source, quads: bool):
+    """The triples of N-Triples (bytes or a file), as quads in the default graph if ``quads``."""
+    triples = ox.parse(source, format=ox.RdfFormat.N_TRIPLES)
+    if quads:
+        return (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    return triples
 
 
 class _Stopped(Exception):
