@@ -127,6 +127,12 @@ class Backend:
     def cache_key(self, *parts: object) -> str:
         return sha256_hex("\x00".join([self.version, *map(repr, parts)]))[:32]
 
+    def sparql_key(self, text: str, dataset: str, default_graphs: tuple, named_graphs: tuple, media: str) -> str:
+        """The cache key (and ETag) of a ``/sparql`` request: :meth:`cache_key`'s kind of digest, with the query
+        text as it is (no ``repr``) at the end, after fields that cannot hold a NUL (graph IRIs are repr'd)."""
+        parts = f"{self.version}\x00sparql\x00{dataset}\x00{media}\x00{default_graphs!r}\x00{named_graphs!r}\x00"
+        return sha256_hex(parts + text)[:32]
+
     def execute(self, query: str, **kwargs) -> Result:
         return self.service.execute(query, **kwargs)
 

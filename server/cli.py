@@ -238,9 +238,10 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
 @click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=4, show_default=True,
               help="Request threads per HTTP worker: more let cached answers through while every query worker is "
               "busy, fewer contend less for Python's interpreter lock (env: RUHRKG_THREADS).")  # fmt: skip
-@click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Query worker processes per HTTP worker; each runs one query at a time; not used with --store "
-              "(env: RUHRKG_WORKERS).")  # fmt: skip
+@click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=None,
+              show_default="as many as --threads",
+              help="Query worker processes per HTTP worker; each runs one query at a time, so with as many as there "
+              "are threads no request waits for one; not used with --store (env: RUHRKG_WORKERS).")  # fmt: skip
 @click.option("--timeout", envvar="RUHRKG_QUERY_TIMEOUT", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
               help="Seconds a query may run before it is killed; with --store, how long we wait for the store "
               "(env: RUHRKG_QUERY_TIMEOUT).")  # fmt: skip
@@ -282,7 +283,7 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
             raise click.ClickException(f"build failed:\n{e}") from None
     env = {
         "RUHRKG_DATA_DIR": str(stores.data_dir(data_dir)),
-        "RUHRKG_WORKERS": str(query_workers),
+        "RUHRKG_WORKERS": str(query_workers or threads),
         "RUHRKG_QUERY_TIMEOUT": str(timeout),
         "RUHRKG_MEMORY_LIMIT_MB": str(memory_limit),
         "RUHRKG_QUERY_ENGINE": query_engine,

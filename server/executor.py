@@ -1330,12 +1330,11 @@ class QueryService:
         self._ox_release(worker)
 
     def _ox_acquire(self, kind: str, budget: _Budget):
-        with self._cond:
-            if self._pid != os.getpid():
-                self._adopt()
         while True:
             generation, _, data = self._ox_state()
             with self._cond:
+                if self._pid != os.getpid():
+                    self._adopt()
                 if self._closed:
                     raise QueryServiceError(503, "the query service is closed")
                 if self._ox_idle[kind]:

@@ -127,7 +127,7 @@ class FastSparql:
         dataset = params["dataset"][0] if "dataset" in params else "default"
         default_graphs = tuple(params.get("default-graph-uri", ()))
         named_graphs = tuple(params.get("named-graph-uri", ()))
-        key = backend.cache_key("sparql", text, dataset, default_graphs, named_graphs, media.name)
+        key = backend.sparql_key(text, dataset, default_graphs, named_graphs, media.name)
         etag = f'"{key}"'
         headers = [("ETag", etag), ("Cache-Control", "public, max-age=300"), ("Vary", "Accept, Accept-Encoding"),
                    *CORS_HEADERS]  # fmt: skip

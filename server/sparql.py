@@ -78,7 +78,7 @@ def endpoint():
     if dataset not in DATASETS:
         raise ProtocolError(400, f"dataset={dataset!r} is unknown; use one of {', '.join(DATASETS)}")
     g.query_form = form
-    key = backend.cache_key("sparql", text, dataset, default_graphs, named_graphs, media.name)
+    key = backend.sparql_key(text, dataset, default_graphs, named_graphs, media.name)
     return answer(
         key,
         lambda: backend.execute(

@@ -236,3 +236,21 @@ def test_the_fast_access_line_is_the_json_the_flask_view_logs(method, status, fo
     record["ms"] = parsed["ms"]
     assert line == json.dumps(record, ensure_ascii=False)
     assert 12.3 <= parsed["ms"] < 1000
+
+
+def test_every_part_of_a_sparql_request_changes_its_cache_key(app):
+    """The query text goes into the key as it is, last: no other field's value can be forged inside it."""
+    backend = app.extensions["ruhrkg"]
+    base = ("ASK {}", "default", (), (), "json")
+    variants = [
+        ("ASK { }", "default", (), (), "json"),
+        ("ASK {}", "inferred", (), (), "json"),
+        ("ASK {}", "default", ("https://w3id.org/ruhrkg/graph/data",), (), "json"),
+        ("ASK {}", "default", (), ("https://w3id.org/ruhrkg/graph/data",), "json"),
+        ("ASK {}", "default", (), (), "xml"),
+        ("ASK {}\x00json", "default", (), (), ""),
+    ]
+    keys = {backend.sparql_key(*v) for v in [base, *variants]}
+    assert len(keys) == len(variants) + 1
+    assert backend.sparql_key(*base) == backend.sparql_key(*base)  # stable: an ETag
+    assert all(len(k) == 32 and int(k, 16) >= 0 for k in keys)
