@@ -305,3 +305,43 @@ def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
         list(pool.map(client, range(32)))
     assert errors == [], "\n".join(errors)
     assert sum(counts) > seconds * 20
+
+
+def _oxigraph_workers_of(port: int) -> int:
+    """The Oxigraph query workers running under the `ruhrkg serve` process listening on ``port``."""
+    parents, commands = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parents[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                commands[int(pid)] = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except (OSError, IndexError, ValueError):
+            continue
+    server = {p for p, cmd in commands.items() if " serve " in cmd and f"--port {port} " in cmd}  # (and its forks)
+    assert server, f"no process serves port {port}"
+
+    def under_server(pid: int) -> bool:
+        while pid > 1:
+            if pid in server:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(1 for p, cmd in commands.items() if "oxigraph serve" in cmd and under_server(p))
+
+
+@pytest.mark.local_only(reason="queries go to the remote store: there are no query workers")
+def test_query_workers_default_to_one_per_thread(data_dir, start_server):
+    """Without --query-workers, each request thread can have a worker of its own: six concurrent uncacheable
+    queries on one HTTP worker with three threads start three Oxigraph workers (the old default was two)."""
+    base = start_server(data_dir, "--workers", "1", "--threads", "3", "--query-engine", "oxigraph")
+    port = urllib.parse.urlsplit(base).port
+    slow = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a a ?t . ?b a ?u . ?c a ?t FILTER(?u != <urn:x:{}>) }}"
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(
+            lambda i: get(base, "/sparql?" + urllib.parse.urlencode({"query": slow.format(i)}), timeout=60)[0],
+            range(6),
+        ))  # fmt: skip
+    assert answers == [200] * 6
+    assert _oxigraph_workers_of(port) == 3
