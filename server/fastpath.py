@@ -150,10 +150,8 @@ class FastSparql:
             )
             chunks = result.chunks
             if type(chunks) is tuple:  # complete (most answers): no read-ahead needed
-                head, complete = list(chunks), True
-                size = sum(map(len, head))
-                complete = size <= cache.max_bytes
-                rest = iter(())
+                head, rest = list(chunks), iter(())
+                complete = sum(map(len, head)) <= cache.max_bytes
             else:
                 rest = iter(chunks)
                 head, size, complete = [], 0, True

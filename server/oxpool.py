@@ -30,9 +30,9 @@ worker is replaced. Workers die with the process that started them
 (``PR_SET_PDEATHSIG``), so none is left behind.
 
 CONSTRUCT and DESCRIBE results are asked for as N-Triples; Turtle, TriG,
-JSON-LD and RDF/XML are written from them in this process (in a thread, as
-they arrive) with the project's prefixes, as the pyoxigraph workers write
-them.
+JSON-LD and RDF/XML are written from them in this process with the project's
+prefixes, as the pyoxigraph workers write them: an answer that arrived whole
+(up to 64 KB) in the request's thread, a larger one in a thread, as it arrives.
 
 The workers accept connections from any process on this host: an in-memory
 Oxigraph server has an update endpoint, so a local user could change a
@@ -259,10 +259,7 @@ class OxWorker:
                     raise Broken("a malformed chunk")
                 self._left = self._recv(self._left)
             line, _, self.buf = self.buf.partition(b"\r\n")
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise Broken("a malformed chunk") from None
+            size = _chunk_size(line)
             if size == 0:
                 while not self.buf.startswith(b"\r\n"):  # no trailers from Oxigraph; read to the empty line
                     if b"\r\n\r\n" in self.buf:
@@ -303,13 +300,7 @@ class OxWorker:
                     raise Broken("a malformed chunk")
                 self._left = self._recv(self._left)
                 continue
-            try:
-                size = int(buf[at:line_end], 16)
-            except ValueError:
-                try:
-                    size = int(buf[at:line_end].split(b";", 1)[0], 16)  # (with a chunk extension)
-                except ValueError:
-                    raise Broken("a malformed chunk") from None
+            size = _chunk_size(buf[at:line_end])
             if size == 0:  # the last chunk; no trailers from Oxigraph: read to the empty line
                 end = buf.find(b"\r\n\r\n", line_end)
                 if end == -1:
@@ -317,17 +308,16 @@ class OxWorker:
                     continue
                 self.buf = buf[end + 4 :]
                 return b"".join(pieces)
-            total += size
-            if total > limit:
+            if total + size > limit:
                 return None
             start = line_end + 2
             if len(buf) < start + size + 2:
-                total -= size  # counted again once the rest of the chunk is here
                 self._left = self._recv(self._left)
                 continue
             if buf[start + size : start + size + 2] != b"\r\n":
                 raise Broken("a malformed chunk")
             pieces.append(buf[start : start + size])
+            total += size
             at = start + size + 2
 
     def finish_body(self, left: float) -> bytes:
@@ -405,6 +395,17 @@ class OxWorker:
                     f.close()
             except OSError:
                 pass
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size on a chunk's line of a chunked HTTP body (an extension after ';' ignored); Broken if none."""
+    try:
+        return int(line, 16)
+    except ValueError:
+        try:
+            return int(line.split(b";", 1)[0], 16)
+        except ValueError:
+            raise Broken("a malformed chunk") from None
 
 
 def _free_port() -> int:
