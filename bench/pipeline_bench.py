@@ -118,7 +118,7 @@ def one_scale(scale: int, seed: int, work: Path, reps: int, say) -> dict:
     servers = [
         http_bench.Server(
             "ruhrkg",
-            f"{BIN / 'ruhrkg'} serve --data-dir {data} --port {p1} --timeout 600 --memory-limit 8000",
+            f"{BIN / 'ruhrkg'} serve --data-dir {data} --port {p1} --timeout 600 --query-memory 8000 --query-memory-total 16000",
             p1,
             "/sparql",
         ),  # fmt: skip

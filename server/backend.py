@@ -1,14 +1,15 @@
-"""What the web app serves from: the current build, its query workers and a result cache.
+"""What the web app serves from: the current build, the query service on it, and a result cache.
 
-The data only changes on rebuild. :meth:`Backend.refresh` notices a new build
-(the ``current`` symlink points elsewhere), restarts the query workers on it
-and empties the cache; it is called at the start of every request and costs
-one ``readlink``.
+The one accessor views use is :func:`ruhrkg.server.web.render.backend` (``current_app.extensions``).
+The data only changes on rebuild. :meth:`Backend.refresh` notices a new build (the ``current`` symlink
+points elsewhere), restarts the query workers on it and empties the cache; it is called at the start of
+every request and costs one ``readlink``.
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 import threading
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings.vocab import GRAPHS
 from ruhrkg.server.config import WIKIDATA_SPARQL, Settings
-from ruhrkg.server.digests import sha256_hex
-from ruhrkg.server.executor import QueryService, Result
-from ruhrkg.server.remote import RemoteQueryService
+from ruhrkg.server.query.remote import RemoteEngine
+from ruhrkg.server.query.result import Result
+from ruhrkg.server.query.service import QueryService, local_service
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,17 @@ class CachedResult:
 
 
 class ResultCache:
-    """A small LRU of serialised results, bounded by entries and by the size of one result."""
+    """An LRU of serialised results, bounded in bytes: all entries together, and each one.
 
-    def __init__(self, entries: int, max_bytes: int) -> None:
-        self.entries, self.max_bytes = entries, max_bytes
+    Keys are digests of everything that changes an answer's bytes (the build, the request's parameters,
+    the negotiated format, the base IRI); see :meth:`Backend.sparql_key` and :meth:`Backend.cache_key`.
+    """
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int) -> None:
+        self.max_bytes, self.max_entry_bytes = max_bytes, min(max_entry_bytes, max_bytes)
         self._data: collections.OrderedDict[str, CachedResult] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self.size = 0
         self.hits = self.misses = 0
 
     def get(self, key: str) -> CachedResult | None:
@@ -48,17 +54,23 @@ class ResultCache:
             return item
 
     def put(self, key: str, item: CachedResult) -> None:
-        if self.entries <= 0 or len(item.body) > self.max_bytes:
+        size = len(item.body) + len(key)
+        if size > self.max_entry_bytes:
             return
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body) + len(key)
             self._data[key] = item
-            self._data.move_to_end(key)
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
+            self.size += size
+            while self.size > self.max_bytes:
+                k, v = self._data.popitem(last=False)
+                self.size -= len(v.body) + len(k)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self.size = 0
 
 
 class Backend:
@@ -76,30 +88,16 @@ class Backend:
         self._current = str(self.root / "current")  # a string: pathlib's join would cost more than the readlink
         self._link = os.readlink(self._current)
         self._graph_sizes: dict[str, int] | None = None
-        self.cache = ResultCache(settings.cache_entries, settings.cache_max_bytes)
+        self.cache = ResultCache(settings.cache_bytes, settings.cache_entry_bytes)
         self.store = settings.remote_store()
+        checks = dict(service_allowlist=settings.service_allowlist, max_query_length=settings.max_query_length,
+                      max_nesting=settings.max_nesting, service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql})
         if self.store is not None:
-            self.service = RemoteQueryService(
-                self.store,
-                timeout=settings.query_timeout,
-                service_allowlist=settings.service_allowlist,
-                max_query_length=settings.max_query_length,
-                max_nesting=settings.max_nesting,
-                service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
-            )
-            return
-        self.service = QueryService(
-            self.build.store_path,
-            workers=settings.workers,
-            timeout=settings.query_timeout,
-            memory_limit_mb=settings.memory_limit_mb,
-            service_allowlist=settings.service_allowlist,
-            max_query_length=settings.max_query_length,
-            max_nesting=settings.max_nesting,
-            in_memory_max_quads=settings.in_memory_max_quads,
-            service_redirects={WIKIDATA_SPARQL: settings.wikidata_sparql},
-            engine=settings.query_engine,
-        )
+            self.service = QueryService(RemoteEngine(self.store, timeout=settings.query_timeout), **checks)
+        else:
+            self.service = local_service(self.build.store_path, workers=settings.query_workers_per_http_worker(),
+                                         timeout=settings.query_timeout, memory_limit_mb=settings.query_memory_mb,
+                                         in_memory_max_quads=settings.in_memory_max_quads, **checks)  # fmt: skip
 
     @property
     def version(self) -> str:
@@ -125,13 +123,16 @@ class Backend:
             self.cache.clear()
 
     def cache_key(self, *parts: object) -> str:
-        return sha256_hex("\x00".join([self.version, *map(repr, parts)]))[:32]
+        """A cache key (and ETag) for an answer made of ``parts`` from the current build: the caller names
+        every part that changes the answer's bytes (the web layer's :func:`~ruhrkg.server.web.render.page_key`
+        adds the base URL and the language)."""
+        return _digest(repr((self.version, *parts)))
 
-    def sparql_key(self, text: str, dataset: str, default_graphs: tuple, named_graphs: tuple, media: str) -> str:
-        """The cache key (and ETag) of a ``/sparql`` request: :meth:`cache_key`'s kind of digest, with the query
-        text as it is (no ``repr``) at the end, after fields that cannot hold a NUL (graph IRIs are repr'd)."""
-        parts = f"{self.version}\x00sparql\x00{dataset}\x00{media}\x00{default_graphs!r}\x00{named_graphs!r}\x00"
-        return sha256_hex(parts + text)[:32]
+    def sparql_key(self, text: str, dataset: str, default_graphs: tuple, named_graphs: tuple, media: str,
+                   base: str) -> str:  # fmt: skip
+        """The cache key (and ETag) of a ``/sparql`` request: the build, the dataset, the format, the graph
+        IRIs, the base IRI of relative IRIs, and the query text."""
+        return self.cache_key("sparql", dataset, media, default_graphs, named_graphs, base, text)
 
     def execute(self, query: str, **kwargs) -> Result:
         return self.service.execute(query, **kwargs)
@@ -145,3 +146,7 @@ class Backend:
 
     def close(self) -> None:
         self.service.close()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

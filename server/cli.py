@@ -233,26 +233,25 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
 )
 @click.option("--port", envvar="RUHRKG_PORT", type=click.IntRange(1, 65535), default=8000, show_default=True,
               help="Port (env: RUHRKG_PORT).")  # fmt: skip
-@click.option("--workers", envvar="RUHRKG_WEB_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="HTTP worker processes (env: RUHRKG_WEB_WORKERS).")  # fmt: skip
+@click.option("--http-workers", envvar="RUHRKG_HTTP_WORKERS", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="HTTP worker processes (env: RUHRKG_HTTP_WORKERS).")  # fmt: skip
 @click.option("--threads", envvar="RUHRKG_THREADS", type=click.IntRange(1, 256), default=4, show_default=True,
               help="Request threads per HTTP worker: more let cached answers through while every query worker is "
               "busy, fewer contend less for Python's interpreter lock (env: RUHRKG_THREADS).")  # fmt: skip
-@click.option("--query-workers", envvar="RUHRKG_WORKERS", type=click.IntRange(1, 64), default=None,
-              show_default="as many as --threads",
-              help="Query worker processes per HTTP worker; each runs one query at a time, so with as many as there "
-              "are threads no request waits for one; not used with --store (env: RUHRKG_WORKERS).")  # fmt: skip
+@click.option("--query-workers", envvar="RUHRKG_QUERY_WORKERS", type=click.IntRange(0, 64), default=0,
+              show_default="as many as --threads, within --query-memory-total",
+              help="Query worker processes per HTTP worker; each runs one query at a time; not used with --store "
+              "(env: RUHRKG_QUERY_WORKERS).")  # fmt: skip
 @click.option("--timeout", envvar="RUHRKG_QUERY_TIMEOUT", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
               help="Seconds a query may run before it is killed; with --store, how long we wait for the store "
               "(env: RUHRKG_QUERY_TIMEOUT).")  # fmt: skip
-@click.option("--memory-limit", envvar="RUHRKG_MEMORY_LIMIT_MB", type=click.IntRange(256, 1_000_000), default=1024,
-              show_default=True, help="Address space of a query worker, in MB; not used with --store "
-              "(env: RUHRKG_MEMORY_LIMIT_MB).")  # fmt: skip
-@click.option("--query-engine", envvar="RUHRKG_QUERY_ENGINE", type=click.Choice(["auto", "oxigraph", "python"]),
-              default="auto", show_default=True,
-              help="What the query workers are: 'oxigraph' (Oxigraph server processes, from the oxigraph package; "
-              "fastest), 'python' (Python processes running pyoxigraph; nothing listens on a local port), 'auto' "
-              "(oxigraph if installed and the store fits the in-memory limit) (env: RUHRKG_QUERY_ENGINE).")  # fmt: skip
+@click.option("--query-memory", envvar="RUHRKG_QUERY_MEMORY_MB", type=click.IntRange(256, 1_000_000), default=512,
+              show_default=True, help="Address space of one query worker, in MB; not used with --store "
+              "(env: RUHRKG_QUERY_MEMORY_MB).")  # fmt: skip
+@click.option("--query-memory-total", envvar="RUHRKG_QUERY_MEMORY_TOTAL_MB", type=click.IntRange(256, 10_000_000),
+              default=4096, show_default=True,
+              help="Address space of all query workers of the server together, in MB: --http-workers x query "
+              "workers x --query-memory never exceeds it (env: RUHRKG_QUERY_MEMORY_TOTAL_MB).")  # fmt: skip
 @click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
               help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
               "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
@@ -260,8 +259,8 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               help="Send SERVICE <https://query.wikidata.org/sparql> to this URL instead, e.g. a mirror "
               "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
 @store_options
-def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory_limit, query_engine, allow_service,
-          wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
+def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, query_memory, query_memory_total,
+          allow_service, wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
     Builds the graph first if there is none. Runs under granian, a production
@@ -269,11 +268,16 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
     --store, queries go to that SPARQL store instead of the query workers,
     behind the same checks (no Update, SERVICE only to allowed endpoints) and
     the same --timeout (how long we wait: the store's own limit stops its
-    work); --query-workers, --memory-limit and --query-engine then do not
-    apply.
+    work); --query-workers and the memory options then do not apply.
     """
+    from ruhrkg.server.config import Settings, SettingsError
     from ruhrkg.server.serve import run
 
+    try:
+        Settings(http_workers=http_workers, threads=threads, query_workers=query_workers, query_memory_mb=query_memory,
+                 query_memory_total_mb=query_memory_total).query_workers_per_http_worker()  # fmt: skip
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
     spec = _store_spec(store, store_query, store_update, store_gsp)
     if not stores.has_build(data_dir):
         click.echo(f"no graph in {data_dir} yet: building it first", err=True)
@@ -283,10 +287,12 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
             raise click.ClickException(f"build failed:\n{e}") from None
     env = {
         "RUHRKG_DATA_DIR": str(stores.data_dir(data_dir)),
-        "RUHRKG_WORKERS": str(query_workers or threads),
+        "RUHRKG_HTTP_WORKERS": str(http_workers),
+        "RUHRKG_THREADS": str(threads),
+        "RUHRKG_QUERY_WORKERS": str(query_workers),
         "RUHRKG_QUERY_TIMEOUT": str(timeout),
-        "RUHRKG_MEMORY_LIMIT_MB": str(memory_limit),
-        "RUHRKG_QUERY_ENGINE": query_engine,
+        "RUHRKG_QUERY_MEMORY_MB": str(query_memory),
+        "RUHRKG_QUERY_MEMORY_TOTAL_MB": str(query_memory_total),
         "RUHRKG_WARM_UP": "1",
     }
     if allow_service:
@@ -304,7 +310,7 @@ def serve(data_dir, host, port, workers, threads, query_workers, timeout, memory
                        ("/downloads/", "downloads")):  # fmt: skip
         click.echo(f"  {what:16} {base}{path}", err=True)
     try:
-        run(host=host, port=port, workers=workers, threads=threads, env=env)
+        run(host=host, port=port, http_workers=http_workers, threads=threads, env=env)
     except OSError as e:
         raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
 

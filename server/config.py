@@ -26,31 +26,35 @@ class Settings:
     data_dir: str = "ruhrkg-data"
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 2  # query worker processes
-    threads: int = 4  # request threads of the web process
+    http_workers: int = 2  # HTTP worker processes of `ruhrkg serve`
+    threads: int = 4  # request threads per HTTP worker
+    query_workers: int = 0  # query worker processes per HTTP worker (0: as many as the memory budget allows, at most threads)
     query_timeout: float = 10.0  # seconds
-    memory_limit_mb: int = 1024  # per query worker process
+    query_memory_mb: int = 512  # address space of one query worker
+    query_memory_total_mb: int = 4096  # address space of all query workers of the server together
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
     # Where SERVICE <https://query.wikidata.org/sparql> is sent: Wikidata itself, or a mirror / stand-in.
     wikidata_sparql: str = WIKIDATA_SPARQL
     max_query_length: int = 100_000  # characters
     max_nesting: int = 200  # depth of ( [ { in a query
     in_memory_max_quads: int = 500_000  # query workers copy a store this small into memory (0: never)
-    query_engine: str = "auto"  # auto | oxigraph | python: see ruhrkg.server.executor.ENGINES
     max_request_bytes: int = 4_000_000  # larger bodies get 413 before they are read
+    max_header_chars: int = 4096  # a longer Accept or Accept-Language header gets 400
     max_html_rows: int = 2_000
-    cache_entries: int = 512
-    cache_max_bytes: int = 2_000_000  # larger results are streamed, not cached
-    public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host
+    cache_bytes: int = 64_000_000  # result cache of one HTTP worker, all entries together
+    cache_entry_bytes: int = 2_000_000  # larger results are streamed, not cached
+    public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host (part of every cache key)
     access_log: bool = True
     warm_up: bool = False  # start the query workers when the app is created, not on the first query
-    # Remote mode (ruhrkg.server.remote): answer queries from this SPARQL store instead of the query workers.
+    # Remote mode (ruhrkg.server.query.remote): answer queries from this SPARQL store instead of the query workers.
     store: str = ""  # [FLAVOUR+]URL, e.g. http://127.0.0.1:7878 (an Oxigraph server); see ruhrkg.graph.remote
     store_query: str = ""  # explicit endpoint URLs, overriding what `store` implies
     store_update: str = ""
     store_gsp: str = ""
-    store_user: str = ""  # HTTP Basic credentials (or user-info in the URL)
+    store_user: str = ""  # credentials for publishing (update, GSP); never sent with a public query
     store_password: str = field(default="", repr=False)
+    store_read_user: str = ""  # credentials for queries, if the store wants any
+    store_read_password: str = field(default="", repr=False)
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -79,9 +83,35 @@ class Settings:
         try:
             return StoreSpec.parse(self.store or None, query=self.store_query or None,
                                    update=self.store_update or None, gsp=self.store_gsp or None,
-                                   user=self.store_user or None, password=self.store_password or None, env={})  # fmt: skip
+                                   user=self.store_read_user or None, password=self.store_read_password or None,
+                                   env={})  # fmt: skip
         except RemoteStoreError as e:
             raise SettingsError(str(e)) from None
+
+    def query_workers_per_http_worker(self) -> int:
+        """Query workers of one HTTP worker: ``query_workers``, or (0) as many as ``threads`` within the memory
+        budget, so that all query workers of the server never exceed ``query_memory_total_mb`` together.
+
+        >>> Settings(http_workers=2, threads=4, query_memory_mb=512, query_memory_total_mb=4096).query_workers_per_http_worker()
+        4
+        >>> Settings(http_workers=2, threads=8, query_memory_mb=1024, query_memory_total_mb=4096).query_workers_per_http_worker()
+        2
+        """
+        fit = self.query_memory_total_mb // (max(1, self.http_workers) * self.query_memory_mb)
+        if fit < 1:
+            raise SettingsError(
+                f"{self.http_workers} HTTP workers with one query worker of {self.query_memory_mb} MB each need "
+                f"{self.http_workers * self.query_memory_mb} MB, more than the query memory total of "
+                f"{self.query_memory_total_mb} MB"
+            )
+        if self.query_workers:
+            if self.query_workers > fit:
+                raise SettingsError(
+                    f"{self.http_workers} HTTP workers x {self.query_workers} query workers x {self.query_memory_mb} MB "
+                    f"exceed the query memory total of {self.query_memory_total_mb} MB (at most {fit} query workers fit)"
+                )
+            return self.query_workers
+        return min(max(1, self.threads), fit)
 
 
 def _convert(name: str, kind: str, raw: str):

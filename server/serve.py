@@ -19,7 +19,7 @@ from granian.http import HTTP1Settings
 TARGET = "ruhrkg.server.app:create_app"
 
 
-def run(*, host: str, port: int, workers: int, threads: int, env: dict[str, str]) -> None:
+def run(*, host: str, port: int, http_workers: int, threads: int, env: dict[str, str]) -> None:
     """Serve until SIGINT/SIGTERM. Raises OSError if the address cannot be bound."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family) as probe:  # fail early, with a clear message, if the port is taken
@@ -32,7 +32,7 @@ def run(*, host: str, port: int, workers: int, threads: int, env: dict[str, str]
         port=port,
         interface=Interfaces.WSGI,
         factory=True,
-        workers=workers,
+        workers=http_workers,
         blocking_threads=threads,
         backlog=2048,
         http1_settings=HTTP1Settings(max_buffer_size=1_200_000),

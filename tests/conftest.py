@@ -2,7 +2,7 @@
 
 ``RUHRKG_TEST_STORE=oxigraph`` runs the suite in remote mode: every build also publishes into an Oxigraph
 server (one per data directory, started here on a free loopback port), and every app and server the tests
-create answers queries from that server (:class:`ruhrkg.server.remote.RemoteQueryService`) instead of the
+create answers queries from that server (:class:`ruhrkg.server.query.remote.RemoteEngine`) instead of the
 local query workers. Tests of the local workers' internals are skipped then (``local_only``).
 """
 
@@ -139,7 +139,7 @@ def start_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(data_dir, start_server):
     """`ruhrkg serve` on a free loopback port, for browser tests; yields the base URL."""
-    return start_server(data_dir, "--workers", "1", "--query-workers", "2")
+    return start_server(data_dir, "--http-workers", "1", "--query-workers", "2")
 
 
 def _chromium() -> str:

@@ -18,7 +18,7 @@ from ruhrkg.graph import query as querying
 from ruhrkg.graph import saved
 from ruhrkg.server import queries_web
 from ruhrkg.server.app import create_app
-from ruhrkg.server.executor import query_form
+from ruhrkg.server.query.lexer import query_form
 
 NAMES = saved.names()
 FORMATS = {  # format= -> media type of the answer

@@ -27,8 +27,8 @@ from ruhrkg.graph import store as stores
 from ruhrkg.mappings.vocab import GRAPHS
 from ruhrkg.server.app import create_app
 from ruhrkg.server.config import Settings
-from ruhrkg.server.executor import QueryFailed, QueryRejected, QuerySyntaxError, QueryTimeout, StoreUnavailable
-from ruhrkg.server.remote import RemoteQueryService
+from ruhrkg.server.query.errors import QueryFailed, QueryRejected, QuerySyntaxError, QueryTimeout, StoreUnavailable
+from ruhrkg.server.query.service import remote_service
 
 LIVE = [str(g) for g in GRAPHS.values()]
 TITLE = "SELECT ?t WHERE { <https://w3id.org/ruhrkg/id/forum/11> <http://purl.org/dc/terms/title> ?t }"
@@ -101,7 +101,7 @@ def test_a_second_build_swaps_the_graphs_completely(published, tmp_path):
 def test_a_store_restart_leaves_no_query_failing_on_a_stale_connection(published):
     """A restart closes every kept-alive connection in our pool; each query retries once, on a new connection."""
     server, _, _ = published
-    svc = RemoteQueryService(server.spec, timeout=30)
+    svc = remote_service(server.spec, timeout=30)
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d <http://purl.org/dc/terms/title> ?f }"  # ~0.1 s: they overlap
     try:
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
@@ -276,8 +276,8 @@ class FakeStore:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sparql"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def service(self, **kw) -> RemoteQueryService:
-        return RemoteQueryService(remote.StoreSpec.parse(None, query=self.url, env={}), **kw)
+    def service(self, **kw) -> object:
+        return remote_service(remote.StoreSpec.parse(None, query=self.url, env={}), **kw)
 
     def close(self):
         self.httpd.shutdown()
@@ -370,7 +370,7 @@ def test_a_store_that_never_answers_gets_503_naming_the_limit():
     silent.listen(16)  # connections complete in the kernel's backlog; nothing ever answers
     accepted = []
     threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
-    svc = RemoteQueryService(remote.StoreSpec.parse(f"http://127.0.0.1:{silent.getsockname()[1]}", env={}), timeout=1)
+    svc = remote_service(remote.StoreSpec.parse(f"http://127.0.0.1:{silent.getsockname()[1]}", env={}), timeout=1)
     started = time.monotonic()
     with pytest.raises(QueryTimeout) as e:
         svc.execute("SELECT * { ?s ?p ?o }")
@@ -390,7 +390,7 @@ def test_a_store_that_is_down_gets_502_with_the_reason():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # free once closed: nothing listens there
-    svc = RemoteQueryService(remote.StoreSpec.parse(f"http://127.0.0.1:{port}", env={}))
+    svc = remote_service(remote.StoreSpec.parse(f"http://127.0.0.1:{port}", env={}))
     with pytest.raises(StoreUnavailable) as e:
         svc.execute("ASK {}")
     assert e.value.status == 502 and "cannot be reached: connection refused" in e.value.message
@@ -446,7 +446,7 @@ def test_malformed_queries_get_the_stores_400(remote_app):
 
 def test_large_results_stream_through(published):
     server, _, _ = published
-    svc = RemoteQueryService(server.spec)
+    svc = remote_service(server.spec)
     result = svc.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", dataset="union", result_format="ntriples")
     chunks = list(result.chunks)
     assert len(chunks) > 3 and max(len(c) for c in chunks) <= 64 * 1024
@@ -487,7 +487,7 @@ def served(tmp_path_factory, oxigraph_server, start_server, standin_links, wikid
     server = oxigraph_server()
     root = tmp_path_factory.mktemp("remote-served")
     building.build(data_dir=root, links=standin_links, remote_store=server.spec)
-    args = ("--workers", "1", "--timeout", "5", "--wikidata-sparql", wikidata_standin["sparql_url"])
+    args = ("--http-workers", "1", "--timeout", "5", "--wikidata-sparql", wikidata_standin["sparql_url"])
     # (in the remote-mode run of the suite, start_server makes the second one remote too)
     return start_server(root, *args, "--store", server.url), start_server(root, *args), server
 
@@ -581,7 +581,7 @@ def test_a_runaway_query_is_cut_off_and_the_stores_own_limit_stops_it(oxigraph_s
     _, root, _ = published
     server = oxigraph_server(timeout_s=3)
     remote.publish(server.spec, stores.current(root).open_store(), "runaway")
-    with RemoteQueryService(server.spec, timeout=1.0) as svc:
+    with remote_service(server.spec, timeout=1.0) as svc:
         endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 10^11 rows, constant memory
         started = time.monotonic()
         with pytest.raises(QueryTimeout) as e:

@@ -35,7 +35,7 @@ TIMEOUT = 3.0
 def server(data_dir, start_server):
     """A running `ruhrkg serve` with a short query timeout; yields its base URL."""
     env = {"RUHRKG_QUERY_TIMEOUT": str(TIMEOUT), "RUHRKG_MEMORY_LIMIT_MB": "2048"}
-    return start_server(data_dir, "--workers", "2", env=env)
+    return start_server(data_dir, "--http-workers", "2", env=env)
 
 
 def get(base, path, headers=None, timeout=30):
@@ -335,7 +335,7 @@ def _oxigraph_workers_of(port: int) -> int:
 def test_query_workers_default_to_one_per_thread(data_dir, start_server):
     """Without --query-workers, each request thread can have a worker of its own: six concurrent uncacheable
     queries on one HTTP worker with three threads start three Oxigraph workers (the old default was two)."""
-    base = start_server(data_dir, "--workers", "1", "--threads", "3", "--query-engine", "oxigraph")
+    base = start_server(data_dir, "--http-workers", "1", "--threads", "3", "--query-engine", "oxigraph")
     port = urllib.parse.urlsplit(base).port
     slow = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a a ?t . ?b a ?u . ?c a ?t FILTER(?u != <urn:x:{}>) }}"
     with concurrent.futures.ThreadPoolExecutor(6) as pool:

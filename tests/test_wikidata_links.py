@@ -419,7 +419,7 @@ def test_requests_are_spaced_by_the_minimum_interval(flaky):
 @pytest.fixture(scope="module")
 def standin_server(start_server, standin_data_dir, wikidata_standin):
     """`ruhrkg serve` with SERVICE <https://query.wikidata.org/sparql> sent to the stand-in."""
-    return start_server(standin_data_dir, "--workers", "1", "--wikidata-sparql", wikidata_standin["sparql_url"])
+    return start_server(standin_data_dir, "--http-workers", "1", "--wikidata-sparql", wikidata_standin["sparql_url"])
 
 
 def get_json(url: str) -> dict:

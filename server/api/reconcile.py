@@ -72,10 +72,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ruhrkg.graph.linking import fold
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, ID_KINDS, PREFIXES, RK
-from ruhrkg.server.entities import Links, qname
-from ruhrkg.server.executor import QueryServiceError
-from ruhrkg.server.i18n import current_lang
-from ruhrkg.server.meta import base_url
+from ruhrkg.server.query.errors import QueryServiceError
+from ruhrkg.server.sparql.description import base_url
+from ruhrkg.server.web.entities import Links, qname
+from ruhrkg.server.web.i18n import current_lang
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
@@ -973,7 +973,7 @@ def manifest(index: Index) -> dict:
         "name": "Ruhr-Konferenz – Wissensgraph / knowledge graph (ruhrkg)",
         "identifierSpace": ID,
         "schemaSpace": DEF,
-        "documentation": _external("queries_web.docs") + "#reconcile",
+        "documentation": _external("api.docs") + "#reconcile",
         "serviceVersion": index.version,
         "batchSize": MAX_QUERIES,
         "defaultTypes": [{"id": t, "name": index.type_name(t, lang)} for t in DEFAULT_TYPES if t in index.classes],

@@ -41,36 +41,21 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
 from ruhrkg.graph.remote import StoreSpec, connection
 from ruhrkg.mappings.vocab import GRAPHS
-from ruhrkg.server.executor import (
-    CHUNK,
-    Analysis,
+from ruhrkg.server.query.errors import (
     QueryFailed,
-    QueryRejected,
     QueryServiceError,
     QuerySyntaxError,
     QueryTimeout,
-    Result,
     StoreUnavailable,
-    _check_substitutions,
-    _decode_iri,
-    _one_line,
-    _prologue,
-    _shown,
-    _tokens,
-    bind_values,
-    check_query,
-    checked_allowlist,
-    checked_redirects,
-    has_relative_iris,
-    query_dataset,
-    redirect_services,
-    result_formats,
+    one_line,
 )
+from ruhrkg.server.query.lexer import bind_values, has_relative_iris
+from ruhrkg.server.query.result import Job, Result
+from ruhrkg.server.query.worker import CHUNK
 
 #: What to ask the store for, per result format, and the content types accepted back. N-Quads and TriG
 #: are asked as N-Triples and Turtle, which are valid N-Quads and TriG (every triple in the default graph).
@@ -86,64 +71,32 @@ ACCEPT = {
     "jsonld": ("application/ld+json", {"application/ld+json", "application/json"}),
     "rdfxml": ("application/rdf+xml", {"application/rdf+xml"}),
 }
-#: IRI schemes of vendor functions that reach outside the store (Virtuoso's SQL built-ins, Jena's Java classes).
-EXTENSION_SCHEMES = ("bif:", "sql:", "java:")
-_EXTENSION_HINT = re.compile(r"bif|sql|java|\\u", re.IGNORECASE)
 _PLAIN_IRI = re.compile(r'[^\x00-\x20<>"{}|^`\\]+')
 IDLE_CONNECTIONS = 8
 
 
-class RemoteQueryService:
-    """Answers queries from a remote SPARQL store, with the pre-checks, limits and errors of :class:`QueryService`."""
+class RemoteEngine:
+    """Runs checked queries on a remote SPARQL store, with the limits and errors of the embedded engine."""
 
-    def __init__(
-        self,
-        spec: StoreSpec,
-        *,
-        timeout: float = 10.0,
-        service_allowlist: Sequence[str] = ("https://query.wikidata.org/sparql",),
-        max_query_length: int = 100_000,
-        max_nesting: int = 200,
-        service_redirects: dict[str, str] | None = None,
-    ):
+    def __init__(self, spec: StoreSpec, *, timeout: float = 10.0):
         if timeout <= 0:
             raise ValueError("need a positive timeout")
         self.spec = spec
         self.timeout = timeout
-        self.service_allowlist = checked_allowlist(service_allowlist)
-        self.service_redirects = checked_redirects(service_redirects)
-        self.max_query_length = max_query_length
-        self.max_nesting = max_nesting
         self._lock = threading.Lock()
         self._idle: list[http.client.HTTPConnection] = []
         self._pid = os.getpid()
         self._closed = False
 
-    # -- public API (that of QueryService) -----------------------------------
-
-    def execute(
-        self,
-        query: str,
-        *,
-        dataset: str = "default",
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        result_format: str = "json",
-        substitutions: dict[str, tuple[str, str]] | None = None,
-        base_iri: str | None = None,
-    ) -> Result:
-        """Check a query, send it to the store, and stream the store's answer (see :meth:`QueryService.execute`)."""
-        analysis = self.check(query)
-        formats = result_formats(analysis.form, result_format)
-        if analysis.services and self.service_redirects:
-            query = redirect_services(query, analysis, self.service_redirects)
-        text = bind_values(query, _check_substitutions(substitutions or {}))
-        if base_iri and _PLAIN_IRI.fullmatch(base_iri) and has_relative_iris(text):
-            text = f"BASE <{base_iri}> {text}"  # one line: the store's messages keep our line numbers
-        params = [("query", text), *self._dataset_params(analysis, dataset, default_graph_uris, named_graph_uris)]
+    def run(self, job: Job) -> Result:
+        """Send a checked query to the store, and stream the store's answer."""
+        text = bind_values(job.text, job.substitutions)
+        if job.base_iri and _PLAIN_IRI.fullmatch(job.base_iri) and has_relative_iris(text):
+            text = f"BASE <{job.base_iri}> {text}"  # one line: the store's messages keep our line numbers
+        params = [("query", text), *self._dataset_params(job.dataset)]
         if self.spec.timeout_param:
             params.append((self.spec.timeout_param, str(max(1, round(self.timeout)))))
-        accept, accepted = ACCEPT[result_format]
+        accept, accepted = ACCEPT[job.result_format]
         exchange = _Exchange(self, urlencode(params, quote_via=quote).encode("utf-8"), accept)
         exchange.start()
         if exchange.content_type not in accepted:
@@ -153,18 +106,9 @@ class RemoteQueryService:
                 f"the SPARQL store answered with {exchange.content_type or 'no content type'} instead of {accept}",
             )
         first = exchange.read()
-        media_type = formats[result_format].media_type
         if exchange.resp is None:  # the whole answer was in the first chunk
-            return Result(analysis.form, media_type, iter((first,) if first else ()))
-        return Result(analysis.form, media_type, _Stream(exchange, first))
-
-    def check(self, query: str) -> Analysis:
-        """The pre-checks of :class:`QueryService`, and vendor extension functions refused; :class:`QueryRejected`."""
-        analysis = check_query(query, max_query_length=self.max_query_length, max_nesting=self.max_nesting,
-                               service_allowlist=self.service_allowlist)  # fmt: skip
-        if _EXTENSION_HINT.search(query):
-            _refuse_extensions(query)
-        return analysis
+            return Result(job.form, job.media_type, (first,) if first else ())
+        return Result(job.form, job.media_type, _Stream(exchange, first))
 
     def reload(self, store_path=None) -> None:
         """A new build: the store is the same (the build published into it), so only idle connections go."""
@@ -175,22 +119,15 @@ class RemoteQueryService:
             self._closed = True
         self._drop_idle()
 
-    def __enter__(self) -> RemoteQueryService:
-        return self
-
     def __del__(self):
         try:
             self._drop_idle()
         except Exception:  # noqa: BLE001 - never raise from a finaliser
             pass
 
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     # -- internals ---------------------------------------------------------------
 
-    def _dataset_params(self, analysis, dataset, default_graph_uris, named_graph_uris) -> list[tuple[str, str]]:
-        ds = query_dataset(analysis, dataset, default_graph_uris, named_graph_uris)
+    def _dataset_params(self, ds: dict) -> list[tuple[str, str]]:
         if not ds:
             return []  # the query's own FROM / FROM NAMED
         everything = [str(g) for g in GRAPHS.values()]
@@ -227,7 +164,7 @@ class RemoteQueryService:
 class _Exchange:
     """One query sent to the store and its answer read, all within the query's time limit."""
 
-    def __init__(self, service: RemoteQueryService, body: bytes, accept: str):
+    def __init__(self, service: RemoteEngine, body: bytes, accept: str):
         self.service, self.body, self.accept = service, body, accept
         self.deadline = time.monotonic() + service.timeout
         self.conn: http.client.HTTPConnection | None = None
@@ -325,7 +262,7 @@ class _Exchange:
             raw = self.resp.read(8192)
         except (OSError, http.client.HTTPException, QueryServiceError):
             raw = b""
-        return _one_line(raw.decode("utf-8", "replace")) or "(no message)"
+        return one_line(raw.decode("utf-8", "replace")) or "(no message)"
 
 
 class _Stream:
@@ -354,26 +291,6 @@ class _Stream:
             self.close()
         except Exception:  # noqa: BLE001 - never raise from a finaliser
             pass
-
-
-def _refuse_extensions(query: str) -> None:
-    """403 for an IRI, or a prefixed name (declared, or predefined by the store), in a vendor scheme that
-    reaches outside the store (:data:`EXTENSION_SCHEMES`)."""
-    toks = list(_tokens(query))
-    end, prefixes = _prologue(toks)
-    for k, t in enumerate(toks):
-        if t.kind == "iri":
-            iri = _decode_iri(t.text[1:-1])
-        elif t.kind == "pname" and k >= end:
-            prefix = t.text.split(":", 1)[0]
-            iri = prefixes.get(prefix, prefix + ":")
-        else:
-            continue
-        if iri.lower().startswith(EXTENSION_SCHEMES):
-            raise QueryRejected(
-                403,
-                f"{_shown(t.text[:60])}: the store's extension functions ({', '.join(EXTENSION_SCHEMES)}) are not allowed",
-            )
 
 
 def _reason(e: BaseException) -> str:

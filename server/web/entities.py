@@ -43,7 +43,7 @@ from ruhrkg.graph.formats import RDF_FORMATS, WITH_PREFIXES
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, PREFIXES, RK
 from ruhrkg.server.backend import CachedResult
-from ruhrkg.server.i18n import current_lang
+from ruhrkg.server.web.i18n import current_lang
 
 bp = Blueprint("entities", __name__)
 

@@ -1,4 +1,4 @@
-"""The query-execution tier: pre-checks, worker processes, limits, streaming.
+"""The embedded engine behind the query service: pre-checks, worker processes, limits, streaming.
 
 Everything here is real: the store is built once per session, queries run in
 worker processes, SERVICE targets are real sockets on 127.0.0.1.
@@ -27,17 +27,16 @@ from rdflib.query import Result as RdflibResult
 from ruhrkg.graph import query as querying
 from ruhrkg.graph import saved as saved_queries
 from ruhrkg.mappings.vocab import GRAPHS
-from ruhrkg.server.executor import (
+from ruhrkg.server.query.errors import (
     QueryRejected,
     QueryResourceLimit,
-    QueryService,
     QueryServiceError,
     QuerySyntaxError,
     QueryTimeout,
     WorkerCrashed,
-    analyse,
-    query_form,
 )
+from ruhrkg.server.query.lexer import analyse, query_form
+from ruhrkg.server.query.service import local_service
 
 # A 5-way cartesian product sorted at random: it grows memory fast and never finishes.
 RUNAWAY = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o } ORDER BY RAND()"
@@ -69,7 +68,7 @@ def reference(store):
 
 @pytest.fixture(scope="module")
 def service(store_path):
-    with QueryService(store_path, workers=2, timeout=10) as svc:
+    with local_service(store_path, workers=2, timeout=10) as svc:
         yield svc
 
 
@@ -399,7 +398,7 @@ def test_an_allowed_service_is_contacted(store_path):
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
     try:
-        with QueryService(store_path, workers=1, service_allowlist=[url]) as svc:
+        with local_service(store_path, workers=1, service_allowlist=[url]) as svc:
             rows = json.loads(text(svc.execute(f"SELECT ?x {{ SERVICE <{url}> {{ ?x ?p ?o }} }}")))
             assert rows["results"]["bindings"] == [{"x": {"type": "literal", "value": "from afar"}}]
             host = url.rsplit("/", 1)[0] + "/"
@@ -420,7 +419,7 @@ def test_an_allowed_service_is_contacted(store_path):
 
 
 def pids(svc) -> set[int]:
-    return {w.proc.pid for w in svc._all | svc._ox_all}
+    return set(svc.engine.pids())
 
 
 def alive(pid: int) -> bool:
@@ -432,8 +431,8 @@ def alive(pid: int) -> bool:
 
 
 def test_a_runaway_query_is_cut_off_while_others_are_served(store_path):
-    with QueryService(store_path, workers=2, timeout=1.5, memory_limit_mb=4096) as svc:
-        assert count(svc) > 0 and count(svc, dataset="union") > 0  # (both kinds of Oxigraph worker started)
+    with local_service(store_path, workers=2, timeout=1.5, memory_limit_mb=4096) as svc:
+        assert count(svc) > 0 and count(svc, dataset="union") > 0
         before = pids(svc)
         outcome = {}
 
@@ -461,7 +460,7 @@ def test_a_runaway_query_is_cut_off_while_others_are_served(store_path):
 
 
 def test_the_memory_limit_stops_a_query_and_the_service_survives(store_path):
-    with QueryService(store_path, workers=1, timeout=30, memory_limit_mb=400) as svc:
+    with local_service(store_path, workers=1, timeout=30, memory_limit_mb=400) as svc:
         start = time.monotonic()
         with pytest.raises(QueryResourceLimit) as e:
             text(svc.execute(RUNAWAY, dataset="union"))
@@ -471,9 +470,9 @@ def test_the_memory_limit_stops_a_query_and_the_service_survives(store_path):
 
 
 def test_a_crashed_worker_is_replaced(store_path):
-    with QueryService(store_path, workers=1, timeout=10, memory_limit_mb=4096) as svc:
+    with local_service(store_path, workers=1, timeout=10, memory_limit_mb=4096) as svc:
         assert count(svc, dataset="union") > 0
-        before = pids(svc)  # the one worker that answers the union dataset (and, with Oxigraph, one other)
+        before = pids(svc)  # the one worker
         # (SIGILL: Rust takes a first SIGSEGV itself)
         threading.Timer(0.5, lambda: [os.kill(pid, signal.SIGILL) for pid in before]).start()
         with pytest.raises(WorkerCrashed) as e:
@@ -483,7 +482,7 @@ def test_a_crashed_worker_is_replaced(store_path):
 
 
 def test_waiting_for_a_busy_pool_times_out(store_path):
-    with QueryService(store_path, workers=1, timeout=1) as svc:
+    with local_service(store_path, workers=1, timeout=1) as svc:
         held = svc.execute("SELECT * { ?s ?p ?o }", dataset="union")  # unread: it holds the only worker
         with pytest.raises(QueryTimeout) as e:
             svc.execute("ASK {}", dataset="union")
@@ -512,7 +511,7 @@ def test_concurrent_callers_share_the_pool(service, reference):
 
 
 def test_reload_restarts_the_workers(store_path):
-    with QueryService(store_path, workers=2) as svc:
+    with local_service(store_path, workers=2) as svc:
         n = count(svc)
         before = pids(svc)
         svc.reload(store_path)
@@ -528,9 +527,9 @@ def test_reload_restarts_the_workers(store_path):
 
 def test_bad_configuration_is_refused(store_path):
     with pytest.raises(ValueError):
-        QueryService(store_path, memory_limit_mb=64)
+        local_service(store_path, memory_limit_mb=64)
     with pytest.raises(ValueError):
-        QueryService(store_path, service_allowlist=["relative/sparql"])
+        local_service(store_path, service_allowlist=["relative/sparql"])
 
 
 # --------------------------------------------------------------------------- fuzzing the lexer
@@ -598,7 +597,7 @@ def test_queries_the_pre_checks_accept_never_reach_the_network(fuzz_target, befo
 
 def test_in_memory_copy_answers_like_the_store_on_disk(store_path):
     query = (Path(__file__).parent.parent / "queries" / "events.rq").read_text()
-    with QueryService(store_path, workers=1, in_memory_max_quads=0) as disk, QueryService(store_path, workers=1) as mem:
+    with local_service(store_path, workers=1, in_memory_max_quads=0) as disk, local_service(store_path, workers=1) as mem:
         assert text(disk.execute(query, result_format="csv")) == text(mem.execute(query, result_format="csv"))
         assert text(mem.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")) == text(
             disk.execute("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
@@ -626,27 +625,6 @@ DATASET_QUERIES = [
 
 def test_the_in_memory_copy_answers_every_dataset_as_the_store_on_disk(store_path, service):
     """The copy merges data + ontology into its default graph for speed; no dataset may notice."""
-    with QueryService(store_path, workers=1, timeout=10, in_memory_max_quads=0) as disk:
+    with local_service(store_path, workers=1, timeout=10, in_memory_max_quads=0) as disk:
         for query, kw in DATASET_QUERIES:
             assert json.loads(text(service.execute(query, **kw))) == json.loads(text(disk.execute(query, **kw))), query
-
-
-def test_an_idle_oxigraph_connection_is_renewed_before_use(store_path, monkeypatch):
-    """Oxigraph's server times out a kept-alive connection after about a minute of waiting; we renew older ones."""
-    from ruhrkg.server import oxpool
-
-    with QueryService(store_path, workers=1, engine="oxigraph") as svc:
-        assert count(svc) > 0
-        (worker,) = svc._ox_all
-        first = worker.sock.getsockname()
-        assert count(svc) > 0 and worker.sock.getsockname() == first  # kept alive
-        monkeypatch.setattr(oxpool, "FRESH_SECONDS", 0.0)
-        assert count(svc) > 0 and worker.sock.getsockname() != first  # renewed, same process
-        assert {w.proc.pid for w in svc._ox_all} == {worker.proc.pid}
-
-
-def test_the_python_engine_can_be_chosen(store_path):
-    with QueryService(store_path, workers=1, engine="python") as svc:
-        assert count(svc) > 0 and svc._all and not svc._ox_all
-    with pytest.raises(ValueError):
-        QueryService(store_path, engine="quantum")

@@ -21,7 +21,7 @@ from ruhrkg.graph.build import ontology_graph
 from ruhrkg.graph.saved import load as load_saved_query
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS
-from ruhrkg.server.entities import (
+from ruhrkg.server.web.entities import (
     RDF_TWINS,
     alternates,
     href,
@@ -32,7 +32,7 @@ from ruhrkg.server.entities import (
     select,
     serialize,
 )
-from ruhrkg.server.i18n import current_lang
+from ruhrkg.server.web.i18n import current_lang
 
 bp = Blueprint("pages", __name__)
 

@@ -1,4 +1,4 @@
-"""The ministry co-participation network (and persons-forums), its downloads, and the YASGUI query editor.
+"""The ministry co-participation network (and persons-forums) and its downloads.
 
 Routes:
 
@@ -14,9 +14,6 @@ Routes:
   server-side, and ``/network/<kind>/details`` renders the same panel alone for the page's script.
 - ``/network/<kind>.json|.graphml|.gexf|.csv`` — the data for the chosen mode: JSON, GraphML, GEXF 1.3 and a
   CSV edge list (``Source,Target,Weight,Forums``) for Gephi, networkx, spreadsheets.
-- ``/editor`` — YASGUI (vendored under ``static/vendor/yasgui``) on our endpoint, with our prefixes and the
-  saved queries; a plain form that GETs ``/sparql`` without JavaScript. ``/editor/prefixes.json`` feeds the
-  editor's prefix autocompletion.
 
 The networks are computed from SPARQL results of the current build (through the query workers, cached per
 build like every result), so they always match the saved queries.
@@ -34,11 +31,10 @@ from itertools import combinations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from ruhrkg.graph import saved
-from ruhrkg.mappings.vocab import BASE, ID, PREFIXES, sparql_prologue
-from ruhrkg.server import i18n
+from ruhrkg.mappings.vocab import BASE, ID
 from ruhrkg.server.backend import CachedResult
-from ruhrkg.server.executor import QueryServiceError
+from ruhrkg.server.query.errors import QueryServiceError
+from ruhrkg.server.web import i18n
 
 bp = Blueprint("network", __name__)
 
@@ -594,69 +590,3 @@ def data(kind: str, fmt: str):
         name = f"ruhrkg-{kind}" + (f"-{net.mode}" if len(MODES[kind]) > 1 else "") + f".{fmt}"
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return _conditional(resp, "data", kind, net.mode, fmt)
-
-
-# --------------------------------------------------------------------------- the query editor
-
-DEFAULT_QUERY = """SELECT ?forum ?number ?title ?lead
-WHERE {
-  ?forum a rk:Forum ;
-         rk:number ?number ;
-         dct:title ?title ;
-         rk:leadMinistry/rk:code ?lead .
-}
-ORDER BY ?number
-"""
-
-
-def editor_response() -> Response:
-    """The editor page (also usable for ``GET /sparql`` from a browser)."""
-    from ruhrkg.server.meta import base_url
-
-    lang = i18n.current_lang()
-    endpoint_path = url_for("sparql.endpoint")
-    queries = [
-        {
-            "name": q.name,
-            "summary": q.summary[lang],
-            "tags": list(q.tags),
-            "query": q.body,
-            "parameters": [p.name for p in q.parameters],
-        }
-        for q in saved.load_all()
-    ]
-    default_query = sparql_prologue() + "\n\n" + DEFAULT_QUERY
-    data = {
-        "endpoint": endpoint_path,
-        "prefixes": PREFIXES,
-        "prefixesUrl": url_for("network.editor_prefixes"),
-        "defaultQuery": default_query,
-        "queries": queries,
-        "persistenceId": "ruhrkg_editor",
-        "tabName": "Query" if lang == "en" else "Abfrage",
-        "lang": lang,
-    }
-    text = request.args.get("query")
-    html = render_template(
-        "editor.html",
-        data=data,
-        endpoint_url=base_url() + endpoint_path,
-        queries=queries,
-        prefixes=PREFIXES,
-        form_query=text if text is not None else default_query,
-    )
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Vary"] = "Accept-Language, Cookie"
-    return resp
-
-
-@bp.route("/editor")
-def editor():
-    return editor_response()
-
-
-@bp.route("/editor/prefixes.json")
-def editor_prefixes():
-    """Our prefixes as ``{prefix: namespace}`` (the format of prefix.cc), for the editor's autocompletion."""
-    resp = Response(json.dumps(PREFIXES, indent=1), mimetype="application/json")
-    return _conditional(resp, "prefixes")

@@ -1,0 +1,1 @@
+"""Machine APIs: the saved-query API, the reconciliation service (OpenRefine), the OpenAPI description."""

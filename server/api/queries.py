@@ -1,0 +1,386 @@
+"""The saved-query API: ``/api/queries`` (the list as JSON), ``/api/queries/NAME`` (results in every SPARQL
+results format, and CSV for Excel), ``/api/openapi.json`` (OpenAPI 3.1, generated from the ``.rq`` headers)
+and ``/api/docs`` (that document as HTML). See :mod:`ruhrkg.server.web.queries` for parameters and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, Response, g, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from ruhrkg.graph import saved
+from ruhrkg.server.api import reconcile
+from ruhrkg.server.query.errors import QueryServiceError
+from ruhrkg.server.query.lexer import query_form
+from ruhrkg.server.query.result import Result
+from ruhrkg.server.sparql import formats
+from ruhrkg.server.sparql.protocol import flask_answer as answer
+from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.queries import (
+    EXCEL,
+    EXCEL_ACCEPT,
+    EXCEL_NAME,
+    FILE_EXTENSIONS,
+    PROBLEM,
+    TAGS,
+    ParameterError,
+    UnknownQuery,
+    _backend,
+    _excel_requested,
+    _load,
+    bind,
+    choices,
+    excel_csv,
+    external,
+    problem,
+    results_json,
+    run_saved,
+)
+
+bp = Blueprint("api", __name__)
+
+@bp.route("/api/queries")
+def api_index():
+    out = []
+    for q in saved.load_all():
+        out.append(
+            {
+                "name": q.name,
+                "summary": q.summary,
+                "tags": list(q.tags),
+                "variables": list(q.variables),
+                "parameters": [_param_summary(p) for p in q.parameters],
+                "api": external(url_for("api.api", name=q.name)),
+                "page": external(url_for("queries.page", name=q.name)),
+            }
+        )
+    return Response(
+        json.dumps({"queries": out, "openapi": external(url_for("api.openapi"))}, ensure_ascii=False, indent=1),
+        mimetype="application/json",
+    )
+
+
+def _param_summary(p: saved.Parameter) -> dict:
+    return {"name": p.name, "type": p.type, "default": p.default, "multiple": p.multiple, "description": p.description}
+
+
+@bp.route("/api/queries/<name>")
+def api(name: str):
+    try:
+        query = _load(name)
+    except UnknownQuery as e:
+        return problem(404, "Not Found", str(e), known=saved.names())
+    try:
+        binding = bind(query, request.args)
+        form = query_form(query.text)
+        g.query_form = form
+        requested = request.args.getlist("format")
+        accept = None
+        if requested:
+            excel = requested[0].strip().lower() in (EXCEL_NAME, "excel")
+        else:
+            excel, accept = _excel_requested(request.headers.get("Accept"))
+        if excel and form != "select":
+            raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
+        backend = _backend()
+        if excel:
+            key = backend.cache_key("saved-api", name, binding.key(), EXCEL_NAME)
+
+            def run():
+                return Result(form, EXCEL.mime, iter((excel_csv(results_json(query, binding)),)))
+
+            return answer(key, run, EXCEL, filename=f"{name}.csv")
+        media = formats.choose(form, requested, accept)
+        key = backend.cache_key("saved-api", name, binding.key(), media.name)
+        resp = answer(key, lambda: run_saved(query, binding, media.name), media)
+        resp.headers["Content-Disposition"] = (
+            f'inline; filename="{name}.{FILE_EXTENSIONS.get(media.name, media.extension)}"'
+        )
+        return resp
+    except ParameterError as e:
+        return problem(400, "Bad Request", e.message, parameter=e.parameter, allowed=e.allowed)
+    except formats.NotAcceptable as e:
+        offered_types = [mt.mime for mt in e.offered] + ([EXCEL_ACCEPT] if form == "select" else [])
+        resp = problem(406, "Not Acceptable", str(e), offered=offered_types)
+        resp.headers["Vary"] = "Accept"
+        return resp
+    except QueryServiceError as e:
+        return problem(e.status, "Query failed", e.message)
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+def openapi_document() -> dict:
+    """An OpenAPI 3.1 document of the saved-query API, generated from the query headers."""
+    backend = _backend()
+    paths: dict = {}
+    tags: dict[str, str] = {}
+    for q in saved.load_all():
+        for t in q.tags:
+            tags.setdefault(t, f"{TAGS.get(t, (t, t))[1]} / {TAGS.get(t, (t, t))[0]}")
+        paths[f"/api/queries/{q.name}"] = {"get": _operation(q)}
+    paths["/api/queries"] = {
+        "get": {
+            "operationId": "listSavedQueries",
+            "summary": "The saved queries, with their parameters and links",
+            "x-summary-de": "Die gespeicherten Abfragen, mit Parametern und Links",
+            "tags": ["meta"],
+            "responses": {
+                "200": {"description": "the list", "content": {"application/json": {"schema": {"type": "object"}}}}
+            },
+        }
+    }
+    paths.update(reconcile.openapi_paths())
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ruhrkg saved-query API",
+            "version": backend.version,
+            "summary": "The saved SPARQL queries of the Ruhr-Konferenz knowledge graph as an HTTP API.",
+            "description": (
+                "Each saved query of the ruhrkg knowledge graph (the 20 thematic forums of the NRW Ruhr-Konferenz "
+                "2018-2019) answers at `/api/queries/NAME` in every SPARQL 1.1 results format, chosen by `Accept` "
+                "or by `format=` (json, xml, csv, tsv), and as CSV for Excel (`format=excel-csv` or "
+                f"`Accept: {EXCEL_ACCEPT}`: UTF-8 with BOM, `;` separated, CRLF lines, as an attachment). "
+                "Parameters are bound as RDF terms, never pasted into the query text. An absent parameter takes "
+                "its default; a `multiple` parameter may be repeated (`ministry=MKFFI&ministry=MAGS`): the query "
+                "runs once per value and the rows are appended in the order given. Results are not capped; they "
+                "carry an `ETag` (conditional GET gives 304). Errors are `application/problem+json`.\n\n"
+                "Jede gespeicherte Abfrage antwortet unter `/api/queries/NAME` in jedem SPARQL-Ergebnisformat "
+                "(`Accept` oder `format=`) und als CSV für Excel (`format=excel-csv`).\n\n"
+                "The reconciliation service for OpenRefine (W3C Reconciliation Service API 0.1/0.2) answers at "
+                "`/reconcile`; its manifest names the suggest, preview and data extension services. / Der "
+                "Abgleichdienst für OpenRefine antwortet unter `/reconcile`."
+            ),
+            "license": {"name": "CC BY 4.0 (data)", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        },
+        "servers": [{"url": external("")}],
+        "tags": [{"name": t, "description": d} for t, d in tags.items()]
+        + [{"name": "meta", "description": "About the API"}]
+        + [{"name": "reconciliation", "description": "Abgleichdienst / Reconciliation service (OpenRefine)"}],
+        "paths": paths,
+        "components": {
+            "parameters": {
+                "format": {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "description": "The result format; overrides `Accept`. `excel-csv` is CSV for Excel.",
+                    "schema": {"type": "string", "enum": [*(mt.name for mt in formats.RESULTS), EXCEL_NAME]},
+                }
+            },
+            "headers": {
+                "ETag": {
+                    "description": "Derived from the dataset version and the request",
+                    "schema": {"type": "string"},
+                }
+            },
+            "schemas": {
+                "RdfTerm": {
+                    "type": "object",
+                    "required": ["type", "value"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["uri", "literal", "bnode"]},
+                        "value": {"type": "string"},
+                        "xml:lang": {"type": "string"},
+                        "datatype": {"type": "string"},
+                    },
+                },
+                "Problem": {
+                    "type": "object",
+                    "required": ["title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "instance": {"type": "string"},
+                        "parameter": {"type": "string"},
+                        "allowed": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+            "responses": {
+                "BadParameter": _problem_response("A parameter is unknown, repeated, of the wrong type or not allowed"),
+                "NotFound": _problem_response("No saved query of that name"),
+                "NotAcceptable": _problem_response("No offered format satisfies `Accept`"),
+                "Unavailable": _problem_response("The query exceeded the time or memory limit"),
+            },
+        },
+    }
+
+
+def _problem_response(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _schema(p: saved.Parameter) -> dict:
+    base: dict = {"type": "integer"} if p.type == "integer" else {"type": "string"}
+    if p.type == "iri":
+        base["format"] = "iri"
+    allowed = choices(p)
+    if allowed is not None:
+        base["enum"] = [int(c.value) if p.type == "integer" else c.value for c in allowed]
+    default = None if p.default is None else (int(p.default) if p.type == "integer" else str(p.default))
+    if p.multiple:
+        schema = {"type": "array", "items": base}
+        if default is not None:
+            schema["default"] = [default]
+        return schema
+    if default is not None:
+        base["default"] = default
+    return base
+
+
+def _operation(q: saved.SavedQuery) -> dict:
+    params = []
+    for p in q.parameters:
+        desc = p.description if isinstance(p.description, dict) else {}
+        spec = {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "description": (desc.get("en") or p.name) + (f"\n\n{desc['de']}" if desc.get("de") else ""),
+            "schema": _schema(p),
+        }
+        if p.multiple:
+            spec.update(style="form", explode=True)
+        if desc.get("de"):
+            spec["x-description-de"] = desc["de"]
+        params.append(spec)
+    params.append({"$ref": "#/components/parameters/format"})
+    term = {"$ref": "#/components/schemas/RdfTerm"}
+    results_schema = {
+        "type": "object",
+        "required": ["head", "results"],
+        "properties": {
+            "head": {
+                "type": "object",
+                "properties": {"vars": {"type": "array", "items": {"type": "string", "enum": list(q.variables)}}},
+            },
+            "results": {
+                "type": "object",
+                "properties": {
+                    "bindings": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {v: term for v in q.variables},
+                            "additionalProperties": False,
+                        },
+                    }
+                },
+            },
+        },
+    }
+    text = {"schema": {"type": "string"}}
+    variables = ", ".join(f"`?{v}`" for v in q.variables)
+    return {
+        "operationId": re.sub(r"-(.)", lambda m: m.group(1).upper(), q.name),
+        "summary": q.summary["en"],
+        "description": f"{q.description['en']}\n\nResult variables: {variables}.\n\nHTML page: `/queries/{q.name}`.",
+        "x-summary-de": q.summary["de"],
+        "x-description-de": q.description["de"],
+        "tags": list(q.tags),
+        "parameters": params,
+        "responses": {
+            "200": {
+                "description": f"The result rows (variables {variables}).",
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "content": {
+                    "application/sparql-results+json": {"schema": results_schema},
+                    "application/sparql-results+xml": text,
+                    "text/csv": text,
+                    "text/tab-separated-values": text,
+                    EXCEL_ACCEPT: text,
+                },
+            },
+            "304": {"description": "Not modified (the `ETag` matches `If-None-Match`)"},
+            "400": {"$ref": "#/components/responses/BadParameter"},
+            "404": {"$ref": "#/components/responses/NotFound"},
+            "406": {"$ref": "#/components/responses/NotAcceptable"},
+            "503": {"$ref": "#/components/responses/Unavailable"},
+        },
+    }
+
+
+@bp.route("/api/openapi.json")
+def openapi():
+    try:
+        doc = openapi_document()
+    except QueryServiceError as e:
+        return problem(e.status, "Query failed", e.message)
+    return Response(
+        json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
+        mimetype="application/json",  # also application/vnd.oai.openapi+json; plain JSON is what tools expect
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@bp.route("/api/docs")
+def docs():
+    doc = openapi_document()
+    lang = current_lang()
+    operations = []
+    for path, item in doc["paths"].items():
+        op = item["get"]
+        params = []
+        for p in op.get("parameters", []):
+            if "$ref" in p:
+                p = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+            schema = p["schema"]
+            items = schema.get("items", schema)
+            params.append(
+                {
+                    "name": p["name"],
+                    "type": (f"array of {items['type']}" if schema.get("type") == "array" else schema["type"])
+                    + (f" ({items['format']})" if "format" in items else ""),
+                    "enum": items.get("enum"),
+                    "default": schema.get("default"),
+                    "description": (p.get("x-description-de") if lang == "de" else None)
+                    or p.get("description", "").split("\n\n")[0],
+                    "multiple": schema.get("type") == "array",
+                }
+            )
+        responses = []
+        for status, r in op["responses"].items():
+            if "$ref" in r:
+                r = doc["components"]["responses"][r["$ref"].rsplit("/", 1)[1]]
+            responses.append(
+                {"status": status, "description": _inline_code(r["description"]), "types": list(r.get("content", {}))}
+            )
+        name = path.rsplit("/", 1)[1]
+        operations.append(
+            {
+                "path": path,
+                "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
+                "id": op["operationId"],
+                "name": name,
+                "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
+                "description": (op.get("x-description-de") if lang == "de" else None)
+                or op.get("description", "").split("\n\n")[0],
+                "tags": op.get("tags", []),
+                "params": params,
+                "responses": responses,
+                "example": external(path),
+                "page": url_for("queries.page", name=name) if path.startswith("/api/queries/") else None,
+            }
+        )
+    intro = [_inline_code(p) for p in doc["info"]["description"].split("\n\n")]
+    for op in operations:
+        op["description"] = _inline_code(op["description"])
+        for p in op["params"]:
+            p["description"] = _inline_code(p["description"])
+    return render_template(
+        "api_docs.html", doc=doc, intro=intro, operations=operations, server=doc["servers"][0]["url"]
+    )
+
+
+def _inline_code(text: str) -> Markup:
+    """Plain text with ``code`` spans (as in the OpenAPI descriptions) as HTML."""
+    parts = str(text).split("`")
+    return Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
