@@ -388,3 +388,36 @@ def standin_data_dir(tmp_path_factory, standin_links):
     path = tmp_path_factory.mktemp("ruhrkg-data-standin")
     building.build(data_dir=path, links=standin_links)
     return path
+
+
+# -- the app, in process ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def make_app(data_dir):
+    """A factory: ``make_app(**settings)`` creates an app on the session's build (no access log unless asked);
+    every app's query workers are stopped at the end of the session."""
+    from ruhrkg.server.app import create_app
+
+    apps = []
+
+    def make(**overrides):
+        settings = {"data_dir": str(data_dir), "query_workers": 2, "access_log": False, "query_timeout": 5.0}
+        app = create_app({**settings, **overrides})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["ruhrkg"].close()
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    """The app on the session's build, shared by the tests that need no settings of their own."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

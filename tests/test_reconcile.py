@@ -700,7 +700,7 @@ def test_an_oversized_body_is_refused_in_json(app, client):
 def test_the_index_follows_a_rebuild(tmp_path):
     root = tmp_path / "data"
     building.build(data_dir=root)
-    app = create_app({"data_dir": str(root), "workers": 1, "access_log": False})
+    app = create_app({"data_dir": str(root), "query_workers": 1, "access_log": False})
     try:
         client = app.test_client()
         query = {"query": "Heimat.Ruhr", "type": str(RK.Forum)}

@@ -4,8 +4,9 @@
 worker processes) and driven with SPARQLWrapper, rdflib's SPARQLStore and raw
 HTTP. The safety rules are checked here end to end: a runaway query is cut off
 while a concurrent query answers, malformed input of every kind gets a 4xx and
-the server stays up, and a 60-second load at concurrency 32 (RUHRKG_LOAD_SECONDS
-to change it) gets only correct answers.
+the server stays up, a short load at concurrency 32 (RUHRKG_LOAD_SECONDS, default 3;
+``bench/soak.py`` runs the long one) gets only correct answers, and nothing the server
+starts listens anywhere but on its public port.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ TIMEOUT = 3.0
 @pytest.fixture(scope="module")
 def server(data_dir, start_server):
     """A running `ruhrkg serve` with a short query timeout; yields its base URL."""
-    env = {"RUHRKG_QUERY_TIMEOUT": str(TIMEOUT), "RUHRKG_MEMORY_LIMIT_MB": "2048"}
-    return start_server(data_dir, "--http-workers", "2", env=env)
+    env = {"RUHRKG_QUERY_TIMEOUT": str(TIMEOUT)}
+    return start_server(data_dir, "--http-workers", "2", "--query-memory", "2048", "--query-memory-total", "16384",
+                        env=env)  # fmt: skip
 
 
 def get(base, path, headers=None, timeout=30):
@@ -113,10 +115,6 @@ def test_every_result_format_parses_in_rdflib(server):
 
 
 # -- safety ------------------------------------------------------------------------
-@pytest.mark.local_only(
-    reason="the store would run the runaway query on until its own limit; test_remote_store.py tests our time limit "
-    "and the store's with a query that needs no memory"
-)
 def test_runaway_query_is_cut_off_while_others_are_served(server):
     results = {}
 
@@ -252,19 +250,13 @@ ADHOC_LOAD = [
     "CONSTRUCT { <https://w3id.org/ruhrkg/id/forum/14> ?p ?o } "
     'WHERE { <https://w3id.org/ruhrkg/id/forum/14> ?p ?o FILTER(STR(?o) != "{nonce}") }',
 ]
+LOAD_QUERIES = [FORUMS, CONSTRUCT, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "ASK { ?s ?p ?o }", *ADHOC_LOAD]
 
 
-def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
-    """Cached and uncacheable queries from 32 kept-alive connections: every answer right, no error.
-
-    In remote mode the uncacheable ones are left out: the stand-in store, Oxigraph server 0.5 with --timeout-s,
-    keeps a thread for every query until its timeout has passed, and a minute of them at full speed runs into the
-    test stores' memory cap (the README's "Running on another SPARQL store" says so for operators)."""
-    seconds = float(os.environ.get("RUHRKG_LOAD_SECONDS", "60"))
-    host, port = server.removeprefix("http://").split(":")
-    remote_mode = os.environ.get("RUHRKG_TEST_STORE") == "oxigraph"
-    cached = [FORUMS, CONSTRUCT, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "ASK { ?s ?p ?o }"]
-    queries = cached if remote_mode else [*cached, *ADHOC_LOAD]
+def load(base: str, seconds: float, clients: int = 32) -> tuple[int, list[str]]:
+    """Cached and uncacheable queries from ``clients`` kept-alive connections for ``seconds``: the number of
+    answers, and a description of every wrong one or error (at most 10). Shared with bench/soak.py."""
+    host, port = base.removeprefix("http://").split(":")
     accept = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
 
     def answer(body: bytes, q: str) -> object:  # a CONSTRUCT's triples may come in any order
@@ -273,17 +265,16 @@ def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
     def path(q: str, nonce: str) -> str:
         return "/sparql?" + urllib.parse.urlencode({"query": q.replace("{nonce}", nonce)})
 
-    expected = {q: answer(get(server, path(q, "expected"), accept)[2], q) for q in queries}
-    assert b'"value":"14"' in get(server, path(ADHOC_LOAD[0], "x"), accept)[2]  # the nonce filter keeps every row
+    expected = {q: answer(get(base, path(q, "expected"), accept)[2], q) for q in LOAD_QUERIES}
     deadline = time.monotonic() + seconds
     errors: list[str] = []
-    counts = [0] * 32
+    counts = [0] * clients
 
     def client(i):
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
         n = 0
         while time.monotonic() < deadline and len(errors) < 10:
-            q = queries[(i + n) % len(queries)]
+            q = LOAD_QUERIES[(i + n) % len(LOAD_QUERIES)]
             try:
                 conn.request("GET", path(q, f"c{i}n{n}"), headers=accept)
                 resp = conn.getresponse()
@@ -301,14 +292,26 @@ def test_sustained_load_at_concurrency_32_gets_only_correct_answers(server):
         counts[i] = n
         conn.close()
 
-    with concurrent.futures.ThreadPoolExecutor(32) as pool:
-        list(pool.map(client, range(32)))
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return sum(counts), errors
+
+
+def test_concurrent_load_gets_only_correct_answers(server):
+    """A short load at concurrency 32 (the minute-long soak is bench/soak.py)."""
+    assert b'"value":"14"' in get(server, "/sparql?" + urllib.parse.urlencode({"query": ADHOC_LOAD[0].replace(
+        "{nonce}", "x")}), {"Accept": "application/sparql-results+json"})[2]  # the nonce filter keeps every row
+    seconds = float(os.environ.get("RUHRKG_LOAD_SECONDS", "3"))
+    answered, errors = load(server, seconds)
     assert errors == [], "\n".join(errors)
-    assert sum(counts) > seconds * 20
+    assert answered > seconds * 20
 
 
-def _oxigraph_workers_of(port: int) -> int:
-    """The Oxigraph query workers running under the `ruhrkg serve` process listening on ``port``."""
+# -- what the server's processes listen on ----------------------------------------------------------------
+
+
+def _processes() -> tuple[dict[int, int], dict[int, str]]:
+    """Every process: pid -> parent pid, pid -> command line."""
     parents, commands = {}, {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -318,30 +321,113 @@ def _oxigraph_workers_of(port: int) -> int:
                 commands[int(pid)] = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
         except (OSError, IndexError, ValueError):
             continue
-    server = {p for p, cmd in commands.items() if " serve " in cmd and f"--port {port} " in cmd}  # (and its forks)
-    assert server, f"no process serves port {port}"
+    return parents, commands
 
-    def under_server(pid: int) -> bool:
+
+def _process_tree(root: int) -> dict[int, str]:
+    """The processes under ``root`` (itself included): pid -> command line."""
+    parents, commands = _processes()
+
+    def under(pid: int) -> bool:
         while pid > 1:
-            if pid in server:
+            if pid == root:
                 return True
             pid = parents.get(pid, 0)
         return False
 
-    return sum(1 for p, cmd in commands.items() if "oxigraph serve" in cmd and under_server(p))
+    return {pid: cmd for pid, cmd in commands.items() if under(pid)}
 
 
-@pytest.mark.local_only(reason="queries go to the remote store: there are no query workers")
-def test_query_workers_default_to_one_per_thread(data_dir, start_server):
-    """Without --query-workers, each request thread can have a worker of its own: six concurrent uncacheable
-    queries on one HTTP worker with three threads start three Oxigraph workers (the old default was two)."""
-    base = start_server(data_dir, "--http-workers", "1", "--threads", "3", "--query-engine", "oxigraph")
-    port = urllib.parse.urlsplit(base).port
+def _server_pid(port: int) -> int:
+    for pid, cmd in _processes()[1].items():
+        if " serve " in cmd and f"--port {port} " in cmd:
+            return pid
+    raise AssertionError(f"no process serves port {port}")
+
+
+def _socket_inodes(pids) -> set[int]:
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+        except OSError:
+            continue
+    return inodes
+
+
+def listeners(pids) -> list[str]:
+    """Every listening socket the processes hold: ``tcp 127.0.0.1:8000``, ``tcp6 <hex>:80``, ``unix /path``,
+    ``udp ...`` (from /proc/net: TCP in LISTEN state, every bound UDP socket, Unix sockets in LISTEN state)."""
+    inodes = _socket_inodes(pids)
+    found = []
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        with open(f"/proc/net/{proto}") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], int(fields[9])
+                if inode in inodes and (state == "0A" or proto.startswith("udp")):
+                    address, port = local.split(":")
+                    if len(address) == 8:
+                        address = socket.inet_ntoa(bytes.fromhex(address)[::-1])
+                    found.append(f"{proto} {address}:{int(port, 16)}")
+    with open("/proc/net/unix") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if int(fields[6]) in inodes and fields[5] == "01" and fields[3] == "00010000":  # listening
+                found.append(f"unix {fields[7] if len(fields) > 7 else '(unnamed)'}")
+    return sorted(found)
+
+
+def test_nothing_listens_but_the_public_port(server):
+    """Query workers talk over pipes: the only listener in the server's process tree is its public port, and
+    through it a local client can neither change nor read the data other than as the public endpoint serves it."""
+    port = int(server.rsplit(":", 1)[1])
+    for i in range(8):  # start query workers in every HTTP worker
+        assert get(server, "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p {i} }}"}))[0] == 200
+    tree = _process_tree(_server_pid(port))
+    workers = [pid for pid, cmd in tree.items() if "ruhrkg.server.query.worker" in cmd]
+    assert workers, tree
+    found = listeners(tree)
+    assert found and set(found) == {f"tcp 127.0.0.1:{port}"}, found
+    insert = b"INSERT DATA { <urn:x:injected> <urn:x:p> <urn:x:o> }"
+    for path, ctype in [("/update", "application/sparql-update"), ("/store", "text/turtle"),
+                        ("/sparql", "application/sparql-update")]:  # fmt: skip
+        req = urllib.request.Request(server + path, data=insert, headers={"Content-Type": ctype}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        e.value.close()
+        assert e.value.code in (403, 404, 405)
+    ask = "ASK { <urn:x:injected> ?p ?o }"
+    assert json.loads(get(server, "/sparql?" + urllib.parse.urlencode({"query": ask}))[2])["boolean"] is False
+
+
+@pytest.fixture(scope="module")
+def three_threads(data_dir, start_server):
+    return start_server(data_dir, "--http-workers", "1", "--threads", "3")
+
+
+def test_query_workers_default_to_one_per_thread_within_the_memory_total(three_threads):
+    """Without --query-workers, each request thread can have a worker of its own (512 MB each, 3 of 4096 MB)."""
     slow = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a a ?t . ?b a ?u . ?c a ?t FILTER(?u != <urn:x:{}>) }}"
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(
-            lambda i: get(base, "/sparql?" + urllib.parse.urlencode({"query": slow.format(i)}), timeout=60)[0],
+            lambda i: get(three_threads, "/sparql?" + urllib.parse.urlencode({"query": slow.format(i)}), timeout=60)[0],
             range(6),
         ))  # fmt: skip
     assert answers == [200] * 6
-    assert _oxigraph_workers_of(port) == 3
+    tree = _process_tree(_server_pid(int(three_threads.rsplit(":", 1)[1])))
+    assert sum("ruhrkg.server.query.worker" in cmd for cmd in tree.values()) == 3
+
+
+def test_a_memory_budget_that_cannot_hold_the_query_workers_is_refused(runner, data_dir):
+    from ruhrkg.server.cli import main
+
+    result = runner.invoke(main, ["serve", "--data-dir", str(data_dir), "--http-workers", "4", "--query-memory", "2048",
+                                  "--query-memory-total", "4096", "--port", "1"])  # fmt: skip
+    assert result.exit_code == 2 and "query memory total of 4096 MB" in result.output, result.output
+    result = runner.invoke(main, ["serve", "--data-dir", str(data_dir), "--http-workers", "2", "--query-workers", "4",
+                                  "--query-memory-total", "2048", "--port", "1"])  # fmt: skip
+    assert result.exit_code == 2 and "at most 2 query workers fit" in result.output, result.output

@@ -19,7 +19,7 @@ COMBINED_ACCEPT = "application/sparql-results+json, application/sparql-results+x
 
 @pytest.fixture(scope="module")
 def app(data_dir):
-    app = create_app({"data_dir": str(data_dir), "workers": 2, "access_log": False, "query_timeout": 5.0})
+    app = create_app({"data_dir": str(data_dir), "query_workers": 2, "access_log": False, "query_timeout": 5.0})
     yield app
     app.extensions["ruhrkg"].close()
 
@@ -252,7 +252,7 @@ def test_a_rebuild_is_served_and_empties_the_cache(tmp_path):
 
     root = tmp_path / "data"
     building.build(data_dir=root)
-    app = create_app({"data_dir": str(root), "workers": 1, "access_log": False})
+    app = create_app({"data_dir": str(root), "query_workers": 1, "access_log": False})
     try:
         client = app.test_client()
         q = {"query": "SELECT ?t WHERE { <https://w3id.org/ruhrkg/id/forum/11> <http://purl.org/dc/terms/title> ?t }"}

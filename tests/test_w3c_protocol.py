@@ -42,7 +42,7 @@ def w3c_client(tmp_path_factory):
                        ox.NamedNode("http://xmlns.com/foaf/0.1/Document"), doc))  # fmt: skip
     st.flush()
     del st
-    app = create_app({"data_dir": str(root), "workers": 1, "access_log": False})
+    app = create_app({"data_dir": str(root), "query_workers": 1, "access_log": False})
     if app.extensions["ruhrkg"].store is not None:  # remote mode (RUHRKG_TEST_STORE): the graphs go there too
         graphs = " ".join(f"GRAPH <{KASEI}data{n}.rdf> {{ <{KASEI}data{n}.rdf> a <http://xmlns.com/foaf/0.1/Document> }}"
                           for n in range(4))  # fmt: skip
