@@ -66,7 +66,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HOST = "127.0.0.1"
-ACCEPT = "application/sparql-results+json"
+ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"  # CONSTRUCT/DESCRIBE: N-Triples
 NONCE = "__NONCE__"
 GRAPH_DATA = "https://w3id.org/ruhrkg/graph/data"
 GRAPH_ONTOLOGY = "https://w3id.org/ruhrkg/graph/ontology"
@@ -97,6 +97,25 @@ ORDER BY ?number""",
 }
 GROUP BY ?class
 ORDER BY DESC(?n) ?class""",
+    "adhoc-describe-forum": """# __NONCE__
+DESCRIBE <https://w3id.org/ruhrkg/id/forum/04>""",
+    "adhoc-forum-neighbourhood": """CONSTRUCT { ?f ?p ?o . ?x ?q ?f } WHERE {
+  BIND(<https://w3id.org/ruhrkg/id/forum/04> AS ?f)
+  { ?f ?p ?o } UNION { ?x ?q ?f }
+  FILTER(?o != <urn:x-nonce:__NONCE__>)
+}""",
+    "adhoc-predicate-usage": """SELECT ?p (COUNT(*) AS ?n) WHERE {
+  ?s ?p ?o .
+  FILTER(?p != <urn:x-nonce:__NONCE__>)
+}
+GROUP BY ?p
+ORDER BY DESC(?n) ?p""",
+    "adhoc-triples-page": """SELECT ?s ?p ?o WHERE {
+  ?s ?p ?o .
+  FILTER(?s != <urn:x-nonce:__NONCE__>)
+}
+ORDER BY ?s ?p ?o
+LIMIT 500""",
 }
 
 
@@ -175,6 +194,9 @@ def load_queries(qdir: Path, adhoc: bool, only: list[str] | None) -> list[Query]
         out.append(Query(f.stem, text, "saved", bound))
     if adhoc:
         out += [Query(n, t + "\n", "adhoc") for n, t in ADHOC_QUERIES.items()]
+        # the saved queries without parameters, each request unique (a comment no cache can see past)
+        out += [Query("adhoc-" + q.name, f"# {NONCE}\n" + q.text, "adhoc") for q in list(out)
+                if q.kind == "saved" and not q.params]
     if only:
         out = [q for q in out if any(s in q.name for s in only)]
     if not out:
@@ -598,6 +620,8 @@ def cpu_snapshot(server: Server) -> dict:
 
 
 def normalise(body: bytes) -> object:
+    if not body.lstrip().startswith(b"{"):  # N-Triples (CONSTRUCT, DESCRIBE): the set of triples, blank nodes as _
+        return sorted({re.sub(rb"_:[A-Za-z0-9]+", b"_", line.strip()) for line in body.splitlines() if line.strip()})
     doc = json.loads(body)
     if "boolean" in doc:
         return doc["boolean"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -234,29 +235,33 @@ def write_build(
     with store.build_lock(root):
         build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
         staging = store.staging_dir(root, build_id)
-        st = ox.Store(str(staging / "store"))
-        triples = fill(st, staging)
-        published_remote = None
-        if remote_store is not None:
-            try:
-                published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
-            except remote.RemoteStoreError as e:
-                raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
-            lap("remote")
-        del st
-        manifest = {
-            "version": version,
-            "content_hash": content_hash,
-            "built_at": built_at.isoformat(),
-            "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "triples": triples,
-            **facts,
-            "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
-            "timings": {k: round(v, 4) for k, v in timings.items()},
-        }
-        if published_remote is not None:
-            manifest["store"] = published_remote
-        published = store.publish(root, staging, manifest)
+        try:
+            st = ox.Store(str(staging / "store"))
+            triples = fill(st, staging)
+            published_remote = None
+            if remote_store is not None:
+                try:
+                    published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
+                except remote.RemoteStoreError as e:
+                    raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
+                lap("remote")
+            del st
+            manifest = {
+                "version": version,
+                "content_hash": content_hash,
+                "built_at": built_at.isoformat(),
+                "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "triples": triples,
+                **facts,
+                "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
+                "timings": {k: round(v, 4) for k, v in timings.items()},
+            }
+            if published_remote is not None:
+                manifest["store"] = published_remote
+            published = store.publish(root, staging, manifest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # a failed build leaves nothing half-written behind
+            raise
         lap("publish")
     published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return BuildResult(published, doc.warnings, timings)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
 
 from ruhrkg.graph import build as building
-from ruhrkg.graph import export, query, reason, saved
+from ruhrkg.graph import export, query, reason, remote, saved
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.mapper import to_graph
@@ -291,8 +292,20 @@ def test_rebuild_with_a_broken_source_keeps_the_previous_build(tmp_path, data_di
     with pytest.raises(building.BuildError, match="leadMinistry"):
         building.build(source=bad, data_dir=data_dir)
     assert stores.current(data_dir).path == built.path
-    assert not list((data_dir / "builds").glob("*.partial")) or True  # leftovers are cleaned by the next build
+    assert not list((data_dir / "builds").glob("*.partial"))
     assert rows(stores.current(data_dir).open_store(), "forums")[2]["leadMinistry"] == "IM"
+
+
+def test_a_build_that_fails_while_writing_leaves_nothing_behind(tmp_path):
+    root = tmp_path / "data"
+    first = building.build(data_dir=root).build
+    with socket.socket() as s:  # a port nothing listens on: publishing fails after the store was written
+        s.bind(("127.0.0.1", 0))
+        dead = remote.StoreSpec.parse(f"http://127.0.0.1:{s.getsockname()[1]}", env={})
+    with pytest.raises(building.BuildError, match="publishing to the SPARQL store failed"):
+        building.build(data_dir=root, remote_store=dead)
+    assert not list((root / "builds").glob("*.partial"))
+    assert stores.current(root).path == first.path
 
 
 def test_killed_build_leaves_the_previous_build_usable(tmp_path):
