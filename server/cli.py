@@ -252,6 +252,10 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               default=4096, show_default=True,
               help="Address space of all query workers of the server together, in MB: --http-workers x query "
               "workers x --query-memory never exceeds it (env: RUHRKG_QUERY_MEMORY_TOTAL_MB).")  # fmt: skip
+@click.option("--public-url", envvar="RUHRKG_PUBLIC_URL", metavar="URL",
+              help="The server's public URL, e.g. https://ruhrkg.example.org: the base of relative IRIs in queries "
+              "and of links in descriptions, whatever Host a client sends (default: the request's host; "
+              "env: RUHRKG_PUBLIC_URL).")  # fmt: skip
 @click.option("--allow-service", "allow_service", multiple=True, metavar="URL",
               help="A SERVICE endpoint queries may call; repeat for several (default: Wikidata's query service; "
               "env: RUHRKG_SERVICE_ALLOWLIST, comma-separated).")  # fmt: skip
@@ -260,7 +264,7 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
 @store_options
 def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, query_memory, query_memory_total,
-          allow_service, wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
+          public_url, allow_service, wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
     Builds the graph first if there is none. Runs under granian, a production
@@ -295,6 +299,8 @@ def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, q
         "RUHRKG_QUERY_MEMORY_TOTAL_MB": str(query_memory_total),
         "RUHRKG_WARM_UP": "1",
     }
+    if public_url:
+        env["RUHRKG_PUBLIC_URL"] = public_url
     if allow_service:
         env["RUHRKG_SERVICE_ALLOWLIST"] = ",".join(allow_service)
     if wikidata_sparql:
