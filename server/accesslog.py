@@ -65,4 +65,6 @@ class Record:
 
     def write(self) -> None:
         if log.isEnabledFor(logging.INFO):
-            log.info(json.dumps(self.fields(), ensure_ascii=False))
+            # makeRecord + handle: what log.info does, without its walk up the stack for the caller's file and line
+            log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, json.dumps(self.fields(), ensure_ascii=False),
+                                      None, None))  # fmt: skip

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
 import math
 import os
 import select
@@ -241,7 +242,7 @@ class WorkerPool:
         worker = self._acquire(budget)
         try:
             try:
-                worker.send(json.dumps(request).encode(), budget)
+                worker.send(marshal.dumps(request), budget)
             except (_Expired, _Dead) as e:
                 self._fail(worker, e)
             kind, payload = self._receive(worker, budget)
@@ -292,13 +293,13 @@ class WorkerPool:
     # -- the pool ----------------------------------------------------------------
 
     def _config(self) -> bytes:
-        return json.dumps({
+        return marshal.dumps({
             "store_path": self._store_path,
             "memory_limit_mb": self.memory_limit_mb,
             "in_memory_max_quads": self.in_memory_max_quads,
             "default_graphs": self._default_graphs,
             "prefixes": self._prefixes,
-        }).encode()  # fmt: skip
+        })  # fmt: skip
 
     def _fill(self) -> None:
         """Start workers until the pool is full (with the lock held)."""
@@ -320,6 +321,8 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise QueryServiceError(503, "the query service is closed")
+                if self._idle:
+                    return self._idle.pop()
                 self._fill()
                 if self._idle:
                     return self._idle.pop()
