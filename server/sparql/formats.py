@@ -19,7 +19,7 @@ from werkzeug.http import parse_accept_header
 
 @dataclass(frozen=True)
 class MediaType:
-    name: str  # the format= value and the executor's result_format
+    name: str  # the format= value and the query service's result_format
     mime: str
     aliases: tuple[str, ...] = ()
     extension: str = ""
