@@ -166,6 +166,9 @@ def _in_memory(disk: ox.Store, max_quads: int, default_graphs=()) -> ox.Store:
     return mem
 
 
+_AS_TRIPLES = {ox.RdfFormat.N_QUADS: ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TRIG: ox.RdfFormat.TURTLE}
+
+
 def _run(store: ox.Store, request: dict, writer: _FrameWriter, prefixes: dict[str, str]) -> None:
     """Execute one request and serialise its result into ``writer``."""
     kwargs: dict = {}
@@ -189,12 +192,12 @@ def _run(store: ox.Store, request: dict, writer: _FrameWriter, prefixes: dict[st
     result = store.query(request["query"], substitutions=subs or None, **kwargs)
     name = request["format"]
     if isinstance(result, ox.QueryTriples):
-        fmt = RDF_FORMATS[name]
-        triples = result
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            triples = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in result)
-        with_prefixes = fmt in WITH_PREFIXES
-        ox.serialize(triples, writer, fmt, prefixes=prefixes if with_prefixes else None)
+        # Triples are N-Quads and TriG of the default graph: N-Quads is written as N-Triples, TriG as Turtle.
+        fmt = _AS_TRIPLES.get(RDF_FORMATS[name], RDF_FORMATS[name])
+        if fmt in WITH_PREFIXES:
+            ox.serialize(result, writer, fmt, prefixes=prefixes)
+        else:
+            result.serialize(writer, fmt)  # in Rust, without a Python object per triple
     else:
         result.serialize(writer, RESULT_FORMATS[name])
 
