@@ -39,13 +39,17 @@ _C = _U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"  # PN_CHARS
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _EXP = r"[eE][+-]?[0-9]+"
 
-# One token per match, in SPARQL 1.1's lexical grammar; order matters (long strings before short ones,
-# prefixed names before bare words). "op" is a one-character operator or bracket that starts no other
-# token (matched first because it is frequent); anything else is a single "punct" character.
+# One token per match, in SPARQL 1.1's lexical grammar, with the whitespace and comments before it (skipped
+# atomically, so a match never backtracks into them; at the end of the text, "eof" takes what is left). Order
+# matters (long strings before short ones). "op" is a one-character operator or bracket that starts no other
+# token, and "word" a bare word that begins neither a blank node ('_:') nor a prefixed name (the rest of a
+# PN_PREFIX and a ':' do not follow): both are frequent, so they are tried first. Anything else is a single "punct" character.
 _TOKEN_PATTERN = rf"""
-    (?P<ws>[ \t\r\n]+)
+  (?>(?:[ \t\r\n]|\#[^\r\n]*)*)
+  (?:
+    (?P<eof>\Z)
   | (?P<op>[(){{}}\[\],;=!&|+*/^@-])
-  | (?P<comment>\#[^\r\n]*)
+  | (?P<word>_(?!:[{_U}0-9])[A-Za-z0-9_]*|[A-Za-z][A-Za-z0-9_]*(?!(?:[{_C}.]*[{_C}])?:))
   | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
              | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
              | '(?:[^'\\\n\r]|\\[^\n\r])*'
@@ -55,9 +59,9 @@ _TOKEN_PATTERN = rf"""
   | (?P<bnode>_:[{_U}0-9](?:[{_C}.]*[{_C}])?)
   | (?P<pname>(?:[{_B}](?:[{_C}.]*[{_C}])?)?:(?:(?:[{_U}:0-9]|{_PLX})(?:(?:[{_C}.:]|{_PLX})*(?:[{_C}:]|{_PLX}))?)?)
   | (?P<number>[0-9]+\.[0-9]*{_EXP}|[0-9]*\.[0-9]+(?:{_EXP})?|[0-9]+(?:{_EXP})?)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<esc>\\.)
   | (?P<punct>.)
+  )
 """
 _SERVICE = re.compile("service", re.IGNORECASE)
 _UESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -111,12 +115,13 @@ def _tokens(text: str) -> Iterator[_Tok]:
     """
     for m in _token_re().finditer(text):
         kind = m.lastgroup
-        if kind in ("ws", "comment"):
-            continue
-        tok = m.group()
+        if kind == "eof":
+            return
+        start = m.start(kind)
+        tok = text[start : m.end()]
         if kind == "punct" and tok in "'\"":
-            raise QuerySyntaxError(400, f"malformed query: unterminated string at {_where(text, m.start())}")
-        yield _Tok(kind, tok, m.start())
+            raise QuerySyntaxError(400, f"malformed query: unterminated string at {_where(text, start)}")
+        yield _Tok(kind, tok, start)
 
 
 def _shown(text: str) -> str:
