@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -291,6 +292,60 @@ def engine_app(data_dir, engine_mode, app_in_mode):
 def published_store(data_dir, publish_to) -> OxigraphServer:
     """The Oxigraph server holding the session's build."""
     return publish_to(data_dir)
+
+
+# -- a loopback listener -------------------------------------------------------------------
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it accepts and closes them."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+        self.accepted = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def new_listener():
+    """A factory: ``new_listener()`` is a :class:`Listener`; all are closed at the end of the session."""
+    made: list[Listener] = []
+
+    def make() -> Listener:
+        made.append(Listener())
+        return made[-1]
+
+    yield make
+    for lis in made:
+        lis.close()
+
+
+@pytest.fixture
+def listener():
+    """A :class:`Listener` for one test."""
+    lis = Listener()
+    yield lis
+    lis.close()
 
 
 # -- a local stand-in for Wikidata ---------------------------------------------------------------

@@ -285,45 +285,14 @@ def test_the_named_graphs_are_the_live_ones(staged):
 # --------------------------------------------------------------------------- SERVICE and vendor functions
 
 
-class CountingListener:
-    """A loopback listener that counts the connections made to it."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self.sock.close()
-
-
-@pytest.fixture
-def listener():
-    lst = CountingListener()
-    yield lst
-    lst.close()
-
-
 def test_an_escaped_service_keyword_is_refused_and_nothing_is_contacted(engine_app, listener):
-    query = "SELECT * { \\u0053ERVICE <http://127.0.0.1:" + str(listener.port) + "/> { ?s ?p ?o } }"
+    query = "SELECT * { \\u0053ERVICE <" + listener.url + "> { ?s ?p ?o } }"
     client = engine_app.test_client()
     for resp in (client.get("/sparql", query_string={"query": query}),
                  client.post("/sparql", data=query.encode(), content_type="application/sparql-query")):  # fmt: skip
         assert resp.status_code == 403 and b"SERVICE" in resp.data, resp.data
     time.sleep(0.3)
-    assert listener.connections == 0
+    assert listener.accepted == 0
 
 
 @pytest.mark.parametrize(
