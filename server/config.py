@@ -51,9 +51,9 @@ class Settings:
     store_query: str = ""  # explicit endpoint URLs, overriding what `store` implies
     store_update: str = ""
     store_gsp: str = ""
-    store_user: str = ""  # credentials for publishing (update, GSP); never sent with a public query
-    store_password: str = field(default="", repr=False)
-    store_read_user: str = ""  # credentials for queries, if the store wants any
+    # Credentials for queries, if the store wants any. The publishing ones (RUHRKG_STORE_USER/_PASSWORD, user-info
+    # in `store`) are no setting of the web app: only `ruhrkg build --store` uses them (ruhrkg.graph.remote).
+    store_read_user: str = ""
     store_read_password: str = field(default="", repr=False)
     extra: dict = field(default_factory=dict, compare=False)
 
