@@ -46,7 +46,6 @@ they use. What differs:
   memory limit and the in-memory copy of the embedded store do not apply.
 """
 
-
 from __future__ import annotations
 
 import http.client
