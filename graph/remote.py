@@ -15,14 +15,27 @@ it (``--store-gsp none`` turns GSP off):
 ``graphdb+http://host:7200/repositories/ID`` (RDF4J)     (the URL)       ``/statements``  ``/rdf-graphs/service``
 ========================================  =============  ==============  ========================
 
-Credentials come from the URL's user-info (``http://user:secret@host``) or
-``RUHRKG_STORE_USER``/``RUHRKG_STORE_PASSWORD`` and are sent as HTTP Basic
-authentication (uploads answer a Digest challenge too, as Virtuoso's ``-auth``
-endpoints send); they are never written to the manifest or to messages.
+**Credentials** are of two kinds, and neither is ever sent where the other
+belongs. *Publishing* credentials (``user``/``password``) go with the requests
+of :func:`publish` only (update, GSP, and its size checks); they come from the
+explicit ``user``/``password``, else the user-info of a URL
+(``http://user:secret@host``: user-info is for publishing only), else
+``RUHRKG_STORE_USER``/``RUHRKG_STORE_PASSWORD``. *Reading* credentials
+(``read_user``/``read_password``) go with the public queries that
+``ruhrkg serve`` sends (:meth:`StoreSpec.reader`); they come from the explicit
+``read_user``/``read_password``, else ``RUHRKG_STORE_READ_USER``/
+``RUHRKG_STORE_READ_PASSWORD``, and are absent (anonymous queries) unless
+given. Both are sent as HTTP Basic authentication (uploads answer a Digest
+challenge too, as Virtuoso's ``-auth`` endpoints send); they are never written
+to the manifest or to messages.
 
 >>> s = StoreSpec.parse("http://u:p%40ss@127.0.0.1:7878/", env={})
 >>> s.query, s.update, s.gsp, s.user, s.password
 ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store', 'u', 'p@ss')
+>>> "Authorization" in s.reader().reading_headers(), s.reader().update, s.reader().user
+(False, None, None)
+>>> StoreSpec.parse("http://127.0.0.1:7878", read_user="r", read_password="x", env={}).reading_headers()["Authorization"]
+'Basic cjp4'
 >>> StoreSpec.parse("virtuoso+http://127.0.0.1:8890", env={}).public()["gsp"]
 'http://127.0.0.1:8890/sparql-graph-crud'
 >>> StoreSpec.parse("virtuoso+http://dba:secret@127.0.0.1:8890", env={}).public()["update"]
@@ -91,7 +104,8 @@ class RemoteStoreError(Exception):
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """The endpoints of a remote SPARQL store and the credentials to use them."""
+    """The endpoints of a remote SPARQL store and the credentials to use them: ``user``/``password`` for
+    publishing, ``read_user``/``read_password`` for queries."""
 
     query: str
     update: str | None = None
@@ -101,6 +115,8 @@ class StoreSpec:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     chunk_triples: int = CHUNK_TRIPLES  # triples per INSERT DATA request
+    read_user: str | None = None
+    read_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def parse(
@@ -112,9 +128,14 @@ class StoreSpec:
         gsp: str | None = None,
         user: str | None = None,
         password: str | None = None,
+        read_user: str | None = None,
+        read_password: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> StoreSpec | None:
-        """A spec from ``--store`` and the explicit URLs; None if none is given. :class:`RemoteStoreError` if bad."""
+        """A spec from ``--store`` and the explicit URLs; None if none is given. :class:`RemoteStoreError` if bad.
+
+        The user-info of the URLs is taken as publishing credentials, never as reading ones.
+        """
         env = os.environ if env is None else env
         if not (store or query or update or gsp):
             return None
@@ -141,26 +162,43 @@ class StoreSpec:
             g = None if gsp.lower() == "none" else _url(gsp, "--store-gsp", creds)
         if not q:
             raise RemoteStoreError("a remote store needs a query endpoint: give --store URL or --store-query URL")
-        if creds:
+        if user is None and creds:
             user, password = creds[0]
         user = user if user is not None else env.get("RUHRKG_STORE_USER") or None
         password = password if password is not None else env.get("RUHRKG_STORE_PASSWORD")
+        read_user = read_user if read_user is not None else env.get("RUHRKG_STORE_READ_USER") or None
+        read_password = read_password if read_password is not None else env.get("RUHRKG_STORE_READ_PASSWORD")
         if flavour == "virtuoso" and user is not None:  # its authenticated endpoints; queries stay anonymous
             u = u if update else u + "-auth"
             g = g if gsp else (g + "-auth" if g else None)
         chunk = VIRTUOSO_CHUNK_TRIPLES if flavour == "virtuoso" else CHUNK_TRIPLES
-        return cls(q, u, g, flavour, timeout_param, user, password, chunk)
+        return cls(q, u, g, flavour, timeout_param, user, password, chunk, read_user, read_password)
 
     def public(self) -> dict:
         """What the manifest records: the endpoints, without credentials."""
         return {"flavour": self.flavour, "query": self.query, "update": self.update, "gsp": self.gsp}
 
-    def headers(self) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT}
-        if self.user is not None:
-            token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {token}"
-        return headers
+    def reader(self) -> StoreSpec:
+        """The spec for answering public queries: the query endpoint and the reading credentials only, so
+        that a process serving queries never holds the publishing credentials."""
+        return StoreSpec(self.query, flavour=self.flavour, timeout_param=self.timeout_param,
+                         read_user=self.read_user, read_password=self.read_password)  # fmt: skip
+
+    def publishing_headers(self) -> dict[str, str]:
+        """Headers of a publishing request (update, GSP, the checks of :func:`publish`)."""
+        return _headers(self.user, self.password)
+
+    def reading_headers(self) -> dict[str, str]:
+        """Headers of a public query: the reading credentials, if any; never the publishing ones."""
+        return _headers(self.read_user, self.read_password)
+
+
+def _headers(user: str | None, password: str | None) -> dict[str, str]:
+    headers = {"User-Agent": USER_AGENT}
+    if user is not None:
+        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    return headers
 
 
 def _url(raw: str, what: str, creds: list[tuple[str, str]]) -> str:
@@ -177,6 +215,22 @@ def _url(raw: str, what: str, creds: list[tuple[str, str]]) -> str:
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     netloc = host + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def without_user_info(url: str) -> str:
+    """``url`` (``[FLAVOUR+]URL``) without its user-info: what a process that only queries may know of it.
+
+    >>> without_user_info("virtuoso+http://dba:secret@127.0.0.1:8890/x")
+    'virtuoso+http://127.0.0.1:8890/x'
+    """
+    flavour, sep, rest = url.partition("+")
+    if not sep or "://" in flavour:
+        flavour, sep, rest = "", "", url
+    try:
+        parts = urlsplit(rest)
+    except ValueError:
+        return url
+    return flavour + sep + urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _redact(url: str) -> str:
@@ -235,10 +289,11 @@ def call(
 ) -> Reply:
     """One request, its whole answer read; :class:`RemoteStoreError` if the store cannot be reached.
 
-    Credentials go as Basic authentication; a store that asks for Digest instead (Virtuoso's ``-auth``
+    The publishing credentials go as Basic authentication (this is the publishing side: public queries go
+    through :mod:`ruhrkg.server.query.remote`); a store that asks for Digest instead (Virtuoso's ``-auth``
     endpoints) gets the request again with a Digest answer to its challenge.
     """
-    headers = spec.headers()
+    headers = spec.publishing_headers()
     if content_type:
         headers["Content-Type"] = content_type
     if accept:

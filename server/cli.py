@@ -6,6 +6,7 @@ status, never with a traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -34,8 +35,9 @@ def store_options(f):
     options = [
         click.option("--store", envvar="RUHRKG_STORE", metavar="[FLAVOUR+]URL",
                      help="A remote SPARQL 1.1 store: http://host:7878 (Oxigraph server), fuseki+URL-of-dataset, "
-                     "virtuoso+http://host:8890, graphdb+URL-of-repository; credentials as user:password@ in the URL "
-                     "or RUHRKG_STORE_USER/RUHRKG_STORE_PASSWORD (env: RUHRKG_STORE)."),
+                     "virtuoso+http://host:8890, graphdb+URL-of-repository; credentials for publishing as "
+                     "user:password@ in the URL or RUHRKG_STORE_USER/RUHRKG_STORE_PASSWORD, never sent with a "
+                     "query (env: RUHRKG_STORE)."),
         click.option("--store-query", envvar="RUHRKG_STORE_QUERY", metavar="URL",
                      help="The store's query endpoint, if not what --store implies (env: RUHRKG_STORE_QUERY)."),
         click.option("--store-update", envvar="RUHRKG_STORE_UPDATE", metavar="URL",
@@ -49,9 +51,17 @@ def store_options(f):
     return f
 
 
-def _store_spec(store, store_query, store_update, store_gsp):
+STORE_READ_USER = click.option(
+    "--store-read-user", envvar="RUHRKG_STORE_READ_USER", metavar="USER",
+    help="The user that queries the store, if it wants one (password: RUHRKG_STORE_READ_PASSWORD); queries never "
+    "carry the publishing credentials (env: RUHRKG_STORE_READ_USER).",
+)  # fmt: skip
+
+
+def _store_spec(store, store_query, store_update, store_gsp, read_user=None):
     try:
-        return remote.StoreSpec.parse(store, query=store_query, update=store_update, gsp=store_gsp)
+        return remote.StoreSpec.parse(store, query=store_query, update=store_update, gsp=store_gsp,
+                                      read_user=read_user or None)  # fmt: skip
     except remote.RemoteStoreError as e:
         raise click.BadParameter(str(e), param_hint="--store") from None
 
@@ -263,8 +273,10 @@ def query(data_dir, query, name, file, params, fmt, graph, list_) -> None:
               help="Send SERVICE <https://query.wikidata.org/sparql> to this URL instead, e.g. a mirror "
               "(env: RUHRKG_WIKIDATA_SPARQL).")  # fmt: skip
 @store_options
+@STORE_READ_USER
 def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, query_memory, query_memory_total,
-          public_url, allow_service, wikidata_sparql, store, store_query, store_update, store_gsp) -> None:  # fmt: skip
+          public_url, allow_service, wikidata_sparql, store, store_query, store_update, store_gsp,
+          store_read_user) -> None:  # fmt: skip
     """Serve the graph: SPARQL endpoint, descriptions and downloads.
 
     Builds the graph first if there is none. Runs under granian, a production
@@ -273,6 +285,9 @@ def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, q
     behind the same checks (no Update, SERVICE only to allowed endpoints) and
     the same --timeout (how long we wait: the store's own limit stops its
     work); --query-workers and the memory options then do not apply.
+    Queries carry the --store-read-user credentials, or none: the publishing
+    credentials (URL user-info, RUHRKG_STORE_USER/RUHRKG_STORE_PASSWORD) are
+    used for the first build only and do not reach the HTTP workers.
     """
     from ruhrkg.server.config import Settings, SettingsError
     from ruhrkg.server.serve import run
@@ -282,7 +297,7 @@ def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, q
                  query_memory_total_mb=query_memory_total).query_workers_per_http_worker()  # fmt: skip
     except SettingsError as e:
         raise click.UsageError(str(e)) from None
-    spec = _store_spec(store, store_query, store_update, store_gsp)
+    spec = _store_spec(store, store_query, store_update, store_gsp, store_read_user)
     if not stores.has_build(data_dir):
         click.echo(f"no graph in {data_dir} yet: building it first", err=True)
         try:
@@ -305,10 +320,13 @@ def serve(data_dir, host, port, http_workers, threads, query_workers, timeout, q
         env["RUHRKG_SERVICE_ALLOWLIST"] = ",".join(allow_service)
     if wikidata_sparql:
         env["RUHRKG_WIKIDATA_SPARQL"] = wikidata_sparql
-    for name, value in (("STORE", store), ("STORE_QUERY", store_query), ("STORE_UPDATE", store_update),
-                        ("STORE_GSP", store_gsp)):  # fmt: skip
+    for name, value in (("STORE", store), ("STORE_QUERY", store_query)):
         if value:
-            env[f"RUHRKG_{name}"] = value
+            env[f"RUHRKG_{name}"] = remote.without_user_info(value)
+    if store_read_user:
+        env["RUHRKG_STORE_READ_USER"] = store_read_user
+    for name in ("RUHRKG_STORE_USER", "RUHRKG_STORE_PASSWORD", "RUHRKG_STORE_UPDATE", "RUHRKG_STORE_GSP"):
+        os.environ.pop(name, None)  # publishing only: the HTTP workers never see them
     if spec is not None:
         click.echo(f"  queries answered by the SPARQL store at {spec.query}", err=True)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"

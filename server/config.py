@@ -51,9 +51,9 @@ class Settings:
     store_query: str = ""  # explicit endpoint URLs, overriding what `store` implies
     store_update: str = ""
     store_gsp: str = ""
-    store_user: str = ""  # credentials for publishing (update, GSP); never sent with a public query
-    store_password: str = field(default="", repr=False)
-    store_read_user: str = ""  # credentials for queries, if the store wants any
+    # Credentials for queries, if the store wants any. The publishing ones (RUHRKG_STORE_USER/_PASSWORD, user-info
+    # in `store`) are no setting of the web app: only `ruhrkg build --store` uses them (ruhrkg.graph.remote).
+    store_read_user: str = ""
     store_read_password: str = field(default="", repr=False)
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -74,19 +74,22 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
     def remote_store(self):
-        """The remote store to query (a :class:`ruhrkg.graph.remote.StoreSpec`), or None for the embedded store.
+        """The remote store to query (a :class:`ruhrkg.graph.remote.StoreSpec`, its
+        :meth:`~ruhrkg.graph.remote.StoreSpec.reader`: the query endpoint and the reading credentials, never the
+        publishing ones, not even those in the user-info of ``store``), or None for the embedded store.
 
         Raises :class:`SettingsError` if the store settings are malformed.
         """
         from ruhrkg.graph.remote import RemoteStoreError, StoreSpec
 
         try:
-            return StoreSpec.parse(self.store or None, query=self.store_query or None,
+            spec = StoreSpec.parse(self.store or None, query=self.store_query or None,
                                    update=self.store_update or None, gsp=self.store_gsp or None,
-                                   user=self.store_read_user or None, password=self.store_read_password or None,
-                                   env={})  # fmt: skip
+                                   read_user=self.store_read_user or None,
+                                   read_password=self.store_read_password or None, env={})  # fmt: skip
         except RemoteStoreError as e:
             raise SettingsError(str(e)) from None
+        return spec.reader() if spec is not None else None
 
     def query_workers_per_http_worker(self) -> int:
         """Query workers of one HTTP worker: ``query_workers``, or (0) as many as ``threads`` within the memory

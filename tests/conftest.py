@@ -1,18 +1,19 @@
 """Shared fixtures: small and named, built once per session where they are expensive.
 
-``RUHRKG_TEST_STORE=oxigraph`` runs the suite in remote mode: every build also publishes into an Oxigraph
-server (one per data directory, started here on a free loopback port), and every app and server the tests
-create answers queries from that server (:class:`ruhrkg.server.query.remote.RemoteEngine`) instead of the
-local query workers. Tests of the local workers' internals are skipped then (``local_only``).
+The tests that talk to a store run in both engine modes through :func:`engine_mode`: ``embedded`` (the query
+workers on the local build) and ``remote`` (an Oxigraph server holding the same build, published the way
+``ruhrkg build --store`` does, see :func:`publish_to`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,28 +26,8 @@ from ruhrkg.graph import build as building
 from ruhrkg.graph import remote
 from ruhrkg.graph import store as stores
 from ruhrkg.mappings.parser import parse_text
+from ruhrkg.server.app import create_app
 from ruhrkg.server.config import Settings
-
-TEST_STORE = os.environ.get("RUHRKG_TEST_STORE", "")
-if TEST_STORE not in ("", "oxigraph"):
-    raise pytest.UsageError(f"RUHRKG_TEST_STORE={TEST_STORE!r}: the only remote store the tests can run is 'oxigraph'")
-REMOTE_MODE = TEST_STORE == "oxigraph"
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "local_only: needs the local query workers (skipped in remote mode, RUHRKG_TEST_STORE=oxigraph)"
-    )
-
-
-def pytest_collection_modifyitems(config, items):
-    if not REMOTE_MODE:
-        return
-    for item in items:
-        mark = item.get_closest_marker("local_only")
-        if mark is not None:
-            reason = mark.kwargs.get("reason") or "needs the local query workers, which remote mode does not use"
-            item.add_marker(pytest.mark.skip(reason=f"remote mode: {reason}"))
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +83,6 @@ def start_server(tmp_path_factory):
     running = []
 
     def start(data_dir, *args: str, env: dict | None = None) -> str:
-        if REMOTE_MODE and "--store" not in args:
-            args = (*args, "--store", remote_url_for(data_dir))
         port = _free_port()
         log = tmp_path_factory.mktemp("serve") / "serve.log"
         with open(log, "wb") as out:
@@ -252,70 +231,116 @@ def oxigraph_server(tmp_path_factory):
         server.stop()
 
 
-# Remote mode: one Oxigraph server per data directory, so that tests that build other documents into their
-# own data directories never change what another test's app answers from.
-_REMOTE: dict[Path, OxigraphServer] = {}
-_PUBLISHED: dict[Path, Path] = {}  # data directory -> the build last published into its server
-_REMOTE_ROOT: list[Path] = []
+@pytest.fixture(scope="session")
+def publish_to(oxigraph_server):
+    """A factory: ``publish_to(data_dir)`` is an Oxigraph server holding the current build of ``data_dir``,
+    published as ``ruhrkg build --store`` does (one server per data directory, published again after a rebuild)."""
+    servers: dict[Path, OxigraphServer] = {}
+    published: dict[Path, Path] = {}
 
-
-def remote_store_for(data_dir) -> OxigraphServer:
-    """The Oxigraph server of a data directory (started on first use)."""
-    root = stores.data_dir(data_dir)
-    if root not in _REMOTE:
-        if not _REMOTE_ROOT:
-            import tempfile
-
-            _REMOTE_ROOT.append(Path(tempfile.mkdtemp(prefix="ruhrkg-remote-stores-")))
-        location = _REMOTE_ROOT[0] / f"store-{len(_REMOTE)}" / "db"
-        location.parent.mkdir()
-        _REMOTE[root] = OxigraphServer(location, timeout_s=30).start()
-    return _REMOTE[root]
-
-
-def remote_url_for(data_dir) -> str:
-    """The URL of a data directory's server, holding its current build (published now if it was built elsewhere,
-    e.g. by a `ruhrkg build` subprocess)."""
-    root = stores.data_dir(data_dir)
-    server = remote_store_for(root)
-    if stores.has_build(root):
+    def publish(data_dir) -> OxigraphServer:
+        root = stores.data_dir(data_dir)
+        if root not in servers:
+            servers[root] = oxigraph_server(timeout_s=30)
         build = stores.current(root)
-        if _PUBLISHED.get(root) != build.path:
-            remote.publish(server.spec, build.open_store(), build.path.name)
-            _PUBLISHED[root] = build.path
-    return server.url
+        if published.get(root) != build.path:
+            remote.publish(servers[root].spec, build.open_store(), build.path.name)
+            published[root] = build.path
+        return servers[root]
+
+    return publish
 
 
-if REMOTE_MODE:
-    _original_build = building.build
-    _original_from_env = Settings.from_env.__func__
-
-    def _build_and_publish(*args, data_dir=None, remote_store=None, **kwargs):
-        if remote_store is not None:  # a test that publishes into a store of its own
-            return _original_build(*args, data_dir=data_dir, remote_store=remote_store, **kwargs)
-        result = _original_build(*args, data_dir=data_dir, remote_store=remote_store_for(data_dir).spec, **kwargs)
-        _PUBLISHED[stores.data_dir(data_dir)] = result.build.path
-        return result
-
-    def _from_env(cls, env=None, **overrides):
-        settings = _original_from_env(cls, env, **overrides)
-        if not (settings.store or settings.store_query) and stores.has_build(settings.data_dir):
-            settings = settings.replace(store=remote_url_for(settings.data_dir))
-        return settings
-
-    building.build = _build_and_publish
-    Settings.from_env = classmethod(_from_env)
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def engine_mode(request) -> str:
+    """Where queries run: ``embedded`` (the query workers on the local build) or ``remote`` (an Oxigraph server
+    holding the same build)."""
+    return request.param
 
 
-def pytest_sessionfinish(session, exitstatus):
-    for server in _REMOTE.values():
-        server.stop()
-    for root in _REMOTE_ROOT:
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture(scope="session")
+def app_in_mode(publish_to):
+    """A factory of apps: ``with app_in_mode(data_dir, mode, **settings) as app`` answers from the embedded
+    engine on ``data_dir``, or (``remote``) from the Oxigraph server that :func:`publish_to` keeps for it."""
+
+    @contextlib.contextmanager
+    def open_app(data_dir, mode: str, **settings):
+        if mode == "remote":
+            settings["store"] = publish_to(data_dir).url
+        app = create_app(Settings(data_dir=str(data_dir), access_log=False, **settings))
+        try:
+            yield app
+        finally:
+            app.extensions["ruhrkg"].close()
+
+    return open_app
 
 
-def pytest_report_header(config):
-    return f"ruhrkg query mode: {'remote (Oxigraph server per data directory)' if REMOTE_MODE else 'local workers'}"
+@pytest.fixture(scope="module")
+def engine_app(data_dir, engine_mode, app_in_mode):
+    """The app on the session's build, in each :func:`engine_mode`."""
+    with app_in_mode(data_dir, engine_mode, query_timeout=5.0) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def published_store(data_dir, publish_to) -> OxigraphServer:
+    """The Oxigraph server holding the session's build."""
+    return publish_to(data_dir)
+
+
+# -- a loopback listener -------------------------------------------------------------------
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it accepts and closes them."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+        self.accepted = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def new_listener():
+    """A factory: ``new_listener()`` is a :class:`Listener`; all are closed at the end of the session."""
+    made: list[Listener] = []
+
+    def make() -> Listener:
+        made.append(Listener())
+        return made[-1]
+
+    yield make
+    for lis in made:
+        lis.close()
+
+
+@pytest.fixture
+def listener():
+    """A :class:`Listener` for one test."""
+    lis = Listener()
+    yield lis
+    lis.close()
 
 
 # -- a local stand-in for Wikidata ---------------------------------------------------------------

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
@@ -70,42 +69,6 @@ def reference(store):
 def service(store_path):
     with local_service(store_path, workers=2, timeout=10) as svc:
         yield svc
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections it accepts and closes them."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-        self.accepted = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.sock.close()
-
-
-@pytest.fixture()
-def listener():
-    lis = Listener()
-    yield lis
-    lis.close()
 
 
 def text(result) -> str:
@@ -568,12 +531,10 @@ SERVICES = [
 
 
 @pytest.fixture(scope="module")
-def fuzz_target():
-    lis = Listener()
+def fuzz_target(new_listener):
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o")))
-    yield lis, store
-    lis.close()
+    return new_listener(), store
 
 
 @settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

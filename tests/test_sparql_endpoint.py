@@ -10,23 +10,14 @@ import pytest
 from rdflib import Graph
 from rdflib.plugins.sparql.results.xmlresults import XMLResultParser
 
-from ruhrkg.server.app import create_app
-
 FORUMS = "SELECT ?f WHERE { ?f a <https://w3id.org/ruhrkg/def#Forum> } ORDER BY ?f"
 CONSTRUCT = "CONSTRUCT WHERE { <https://w3id.org/ruhrkg/id/forum/01> ?p ?o }"
 COMBINED_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9, text/turtle;q=0.8, application/ld+json;q=0.7"
 
 
-@pytest.fixture(scope="module")
-def app(data_dir):
-    app = create_app({"data_dir": str(data_dir), "query_workers": 2, "access_log": False, "query_timeout": 5.0})
-    yield app
-    app.extensions["ruhrkg"].close()
-
-
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(engine_app):
+    return engine_app.test_client()
 
 
 def test_get_select_json(client):
@@ -131,6 +122,7 @@ def test_post_sparql_query_body(client):
     ],
 )
 def test_protocol_errors(client, kwargs, status, reason):
+    kwargs = dict(kwargs)  # the parameters are shared by both engine modes
     method = kwargs.pop("method", "GET")
     resp = client.open("/sparql", method=method, **kwargs)
     assert resp.status_code == status, resp.data
@@ -168,8 +160,8 @@ def test_etag_and_conditional_get(client):
     assert other.headers["ETag"] != etag
 
 
-def test_result_cache_hits(app, client):
-    cache = app.extensions["ruhrkg"].cache
+def test_result_cache_hits(engine_app, client):
+    cache = engine_app.extensions["ruhrkg"].cache
     q = FORUMS + " LIMIT 3"
     client.get("/sparql", query_string={"query": q}).get_data()
     hits = cache.hits
@@ -185,7 +177,7 @@ def test_cors(client):
                                               "Access-Control-Request-Headers": "Content-Type"})  # fmt: skip
     assert pre.status_code == 200
     assert "POST" in pre.headers["Access-Control-Allow-Methods"]
-    assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"].split(", ")  # a fixed list, not an echo
+    assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"].split(", ")
 
 
 @pytest.mark.parametrize(("accept", "fmt"), [("text/turtle", "turtle"), ("application/ld+json", "json-ld")])
@@ -247,13 +239,12 @@ def test_downloads(client, built):
     assert client.get("/downloads/nope.ttl").status_code == 404
 
 
-def test_a_rebuild_is_served_and_empties_the_cache(tmp_path):
+def test_a_rebuild_is_served_and_empties_the_cache(tmp_path, engine_mode, app_in_mode, publish_to):
     from ruhrkg.graph import build as building
 
     root = tmp_path / "data"
     building.build(data_dir=root)
-    app = create_app({"data_dir": str(root), "query_workers": 1, "access_log": False})
-    try:
+    with app_in_mode(root, engine_mode) as app:
         client = app.test_client()
         q = {"query": "SELECT ?t WHERE { <https://w3id.org/ruhrkg/id/forum/11> <http://purl.org/dc/terms/title> ?t }"}
         first = client.get("/sparql", query_string=q)
@@ -264,10 +255,10 @@ def test_a_rebuild_is_served_and_empties_the_cache(tmp_path):
             building.packaged_source().replace("\nHeimat.Ruhr\n", "\nHeimat.Ruhrgebiet\n"), encoding="utf-8"
         )
         building.build(source=source, data_dir=root)
+        if engine_mode == "remote":
+            publish_to(root)  # as `ruhrkg build --store` does
         second = client.get("/sparql", query_string=q)
         assert b"Heimat.Ruhrgebiet" in second.data
         assert second.headers["ETag"] != first.headers["ETag"]
         stale = client.get("/sparql", query_string=q, headers={"If-None-Match": first.headers["ETag"]})
         assert stale.status_code == 200
-    finally:
-        app.extensions["ruhrkg"].close()

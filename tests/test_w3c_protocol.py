@@ -23,7 +23,6 @@ from rdflib import Graph
 from ruhrkg.graph import build as building
 from ruhrkg.graph import remote
 from ruhrkg.graph import store as stores
-from ruhrkg.server.app import create_app
 
 MANIFEST = json.loads((Path(__file__).parent / "data" / "sparql11-protocol-tests.json").read_text())
 TESTS = MANIFEST["tests"]
@@ -32,7 +31,9 @@ RDF_TYPES = {"application/rdf+xml": "xml", "text/turtle": "turtle", "application
 
 
 @pytest.fixture(scope="module")
-def w3c_client(tmp_path_factory):
+def w3c_client(tmp_path_factory, engine_mode, app_in_mode, publish_to):
+    """A build with the manifest's graphs beside ours, served in each engine mode (remote: published into an
+    Oxigraph server, the manifest's graphs inserted there too)."""
     root = tmp_path_factory.mktemp("w3c")
     building.build(data_dir=root)
     st = ox.Store(str(stores.current(root).store_path))
@@ -42,13 +43,12 @@ def w3c_client(tmp_path_factory):
                        ox.NamedNode("http://xmlns.com/foaf/0.1/Document"), doc))  # fmt: skip
     st.flush()
     del st
-    app = create_app({"data_dir": str(root), "query_workers": 1, "access_log": False})
-    if app.extensions["ruhrkg"].store is not None:  # remote mode (RUHRKG_TEST_STORE): the graphs go there too
+    if engine_mode == "remote":
         graphs = " ".join(f"GRAPH <{KASEI}data{n}.rdf> {{ <{KASEI}data{n}.rdf> a <http://xmlns.com/foaf/0.1/Document> }}"
                           for n in range(4))  # fmt: skip
-        remote.update(app.extensions["ruhrkg"].store, f"INSERT DATA {{ {graphs} }}")
-    yield app.test_client()
-    app.extensions["ruhrkg"].close()
+        remote.update(publish_to(root).spec, f"INSERT DATA {{ {graphs} }}")
+    with app_in_mode(root, engine_mode) as app:
+        yield app.test_client()
 
 
 def is_update_test(test) -> bool:

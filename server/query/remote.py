@@ -1,24 +1,33 @@
-"""Remote mode: queries answered by a SPARQL 1.1 store over HTTP, behind the same pre-checks as the workers.
+"""Remote mode: queries answered by a SPARQL 1.1 store over HTTP (:class:`RemoteEngine`).
 
-:class:`RemoteQueryService` has the interface of
-:class:`ruhrkg.server.executor.QueryService` (``execute``, ``check``,
-``reload``, ``close``, the same exceptions), so the endpoint, the pages and
-the cache do not know which one they use. What differs:
+:class:`RemoteEngine` is one of the engines behind
+:class:`ruhrkg.server.query.service.QueryService` (built by
+:func:`~ruhrkg.server.query.service.remote_service`), beside the embedded
+worker pool, so the endpoint, the pages and the cache do not know which one
+they use. What differs:
 
-- **Before anything is sent**, the same pre-checks run in this process
-  (:func:`~ruhrkg.server.executor.check_query`): length, NUL bytes, nesting,
-  Update refused (403), every SERVICE IRI checked against the allow-list (403).
-  A refused query never reaches the store. Vendor extensions that can call
-  out of a SPARQL engine (Virtuoso's ``bif:``/``sql:`` functions, Jena's
-  ``java:`` function IRIs) are refused too (403).
+- **Before anything is sent**, the query service runs the one pre-check
+  (:func:`~ruhrkg.server.query.lexer.check_query`) in this process: length,
+  NUL bytes, nesting, Update refused (403), every SERVICE IRI checked against
+  the allow-list and vendor extensions that can call out of a SPARQL engine
+  (Virtuoso's ``bif:``/``sql:`` functions, Jena's ``java:`` function IRIs)
+  refused (403), on the text with its ``\\u`` escapes decoded; graphs under
+  ``urn:ruhrkg:staging:`` and ``urn:ruhrkg:previous:`` refused in FROM, FROM
+  NAMED and the protocol's graph parameters (403). A refused query never
+  reaches the store.
+- **Credentials.** Queries carry the store's *reading* credentials, if any
+  (:meth:`~ruhrkg.graph.remote.StoreSpec.reading_headers`), never the
+  publishing ones: the spec a server gets
+  (:meth:`~ruhrkg.graph.remote.StoreSpec.reader`) does not even hold them.
 - **The dataset** travels as the protocol's ``default-graph-uri`` /
   ``named-graph-uri`` parameters: ``default`` names data and ontology,
   ``inferred`` adds the inferred graph, ``union`` names every ruhrkg graph;
   the named graphs are always the ruhrkg graphs (as in the local store), so
-  other graphs of a shared store stay out of reach unless a query names them
-  with its own FROM / FROM NAMED.
+  other graphs of a shared store, and the staging graphs of a build, stay out
+  of ``GRAPH ?g`` / ``GRAPH <iri>`` unless a query names them with its own
+  FROM / FROM NAMED (and staging graphs it cannot name).
 - **Bindings** of saved-query parameters go as a ``VALUES`` block
-  (:func:`~ruhrkg.server.executor.bind_values`); relative IRIs are resolved
+  (:func:`~ruhrkg.server.query.lexer.bind_values`); relative IRIs are resolved
   against our endpoint by a ``BASE`` we prepend.
 - **Time.** The whole exchange with the store (connect, send, every read)
   gets the query timeout; on expiry the connection is closed and the client
@@ -29,7 +38,10 @@ the cache do not know which one they use. What differs:
   that fails the query (Fuseki, GraphDB: ``timeout=`` seconds), it is sent.
 - **Errors.** The store's 400 is our 400 with its message; its 500 our 500
   (``query failed``); a store that cannot be reached, or answers with another
-  status or an unexpected content type, gives 502, its 503 gives 503.
+  status or an unexpected content type, gives 502, its 503 gives 503. The
+  client's message of a 502/503 names neither the store's URL nor its answer
+  (an internal address, an error page of a proxy); the detail, with the URL,
+  goes to this module's logger (``ruhrkg.server.query.remote``, WARNING).
 - **Results stream** through in 64 KB chunks as the store sends them; the
   memory limit and the in-memory copy of the embedded store do not apply.
 """
@@ -37,6 +49,7 @@ the cache do not know which one they use. What differs:
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import re
 import threading
@@ -71,6 +84,7 @@ ACCEPT = {
     "jsonld": ("application/ld+json", {"application/ld+json", "application/json"}),
     "rdfxml": ("application/rdf+xml", {"application/rdf+xml"}),
 }
+log = logging.getLogger(__name__)
 _PLAIN_IRI = re.compile(r'[^\x00-\x20<>"{}|^`\\]+')
 IDLE_CONNECTIONS = 8
 
@@ -101,10 +115,8 @@ class RemoteEngine:
         exchange.start()
         if exchange.content_type not in accepted:
             exchange.abandon()
-            raise StoreUnavailable(
-                502,
-                f"the SPARQL store answered with {exchange.content_type or 'no content type'} instead of {accept}",
-            )
+            raise _unavailable(502, f"answered with {exchange.content_type or 'no content type'} instead of {accept}",
+                               self.spec.query)  # fmt: skip
         first = exchange.read()
         if exchange.resp is None:  # the whole answer was in the first chunk
             return Result(job.form, job.media_type, (first,) if first else ())
@@ -175,7 +187,8 @@ class _Exchange:
         """Send the query and read the status line and headers; raise the matching error unless it is 200."""
         spec = self.service.spec
         _, target = connection(spec.query, 1)
-        headers = {**spec.headers(), "Accept": self.accept, "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {**spec.reading_headers(), "Accept": self.accept,
+                   "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
         for attempt in (1, 2):
             self.conn, reused = self.service._connection(self.deadline)
             try:
@@ -192,22 +205,19 @@ class _Exchange:
                     # The store closed an idle connection (a restart closes them all): once more, on a new one.
                     self.service._drop_idle()
                     continue
-                raise StoreUnavailable(
-                    502, f"the SPARQL store at {spec.query} cannot be reached: {_reason(e)}"
-                ) from None
+                raise _unavailable(502, f"cannot be reached: {_reason(e)}", spec.query) from None
         self.content_type = (self.resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if self.resp.status == 200:
             return
         status, message = self.resp.status, self._error_text()
         self.abandon()
-        where = f"the SPARQL store at {spec.query}"
         if status == 400:
             raise QuerySyntaxError(400, f"malformed query: {message}")
         if status == 500:
             raise QueryFailed(500, f"query failed: {message}")
         if status in (503, 504):
-            raise StoreUnavailable(503, f"{where} is unavailable or timed out (HTTP {status}): {message}")
-        raise StoreUnavailable(502, f"{where} answered HTTP {status}: {message}")
+            raise _unavailable(503, f"is unavailable or timed out (HTTP {status})", spec.query, message)
+        raise _unavailable(502, f"answered HTTP {status}", spec.query, message)
 
     def read(self) -> bytes:
         """The next chunk of the answer (b"" at its end); the connection is released at the end."""
@@ -221,7 +231,7 @@ class _Exchange:
             raise self._expired() from None
         except (OSError, http.client.HTTPException) as e:
             self.abandon()
-            raise StoreUnavailable(502, f"the SPARQL store broke off its answer: {_reason(e)}") from None
+            raise _unavailable(502, f"broke off its answer: {_reason(e)}", self.service.spec.query) from None
         if not data or self.resp.isclosed():
             self._finish()
         return data
@@ -297,3 +307,9 @@ def _reason(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
         return e.strerror.lower()
     return str(e) or type(e).__name__
+
+
+def _unavailable(status: int, what: str, url: str, answer: str = "") -> StoreUnavailable:
+    """A 502/503 for the client that names neither the store's URL nor its answer; both are logged here."""
+    log.warning("the SPARQL store at %s %s%s", url, what, f": {answer}" if answer else "")
+    return StoreUnavailable(status, f"the SPARQL store {what}")

@@ -9,6 +9,7 @@ takes and whichever engine would run it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -31,6 +32,9 @@ from ruhrkg.server.query.terms import checked_substitutions
 #: Graphs no query may name: where a build is uploaded before it goes live, and where the previous one waits
 #: to be dropped (see :mod:`ruhrkg.graph.remote`).
 RESERVED_GRAPH_PREFIXES = (STAGING, PREVIOUS)
+#: An IRI with a scheme. A relative one in FROM is resolved by the engine against the query's BASE
+#: (``BASE <urn:ruhrkg:staging:b:data> … FROM <>``, ``BASE <urn:x> … FROM <./ruhrkg:staging:…>``).
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class Engine(Protocol):
@@ -94,6 +98,10 @@ class QueryService:
         if result_format not in formats:
             raise QueryRejected(400, f"a {form.upper()} query cannot be written as {result_format!r}; "
                                      f"choose one of {', '.join(formats)}")  # fmt: skip
+        for iri in analysis.dataset_iris:
+            if not _ABSOLUTE_IRI.match(iri):  # a BASE would decide which graph it names, unseen by this check
+                raise QueryRejected(400, f"FROM <{iri[:80]}>: a graph of FROM / FROM NAMED must be named by an "
+                                         "absolute IRI")  # fmt: skip
         for iri in (*analysis.dataset_iris, *default_graph_uris, *named_graph_uris):
             if iri.lower().startswith(RESERVED_GRAPH_PREFIXES):
                 raise QueryRejected(403, f"the graph <{iri[:80]}> is not served")
