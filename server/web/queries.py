@@ -39,7 +39,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from ruhrkg.graph import saved
 from ruhrkg.graph.formats import RESULT_FORMATS
-from ruhrkg.graph.query import shorten
+from ruhrkg.graph.query import qname
 from ruhrkg.server.backend import CachedResult
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.query.lexer import query_form
@@ -419,7 +419,7 @@ def cell(term: dict | None, labels: dict[str, str]) -> dict | None:
             "href": href or iri,
             "local": href is not None,
             "label": labels.get(iri),
-            "short": shorten(iri),
+            "short": qname(iri),
         }
     if kind == "bnode":
         return {"kind": "bnode", "value": "_:" + term["value"]}
@@ -428,7 +428,7 @@ def cell(term: dict | None, labels: dict[str, str]) -> dict | None:
         "kind": "literal",
         "value": term["value"],
         "lang": term.get("xml:lang"),
-        "datatype": shorten(datatype) if datatype else None,
+        "datatype": qname(datatype) if datatype else None,
         "numeric": datatype in NUMERIC,
         "nowrap": len(term["value"]) <= 12 and " " not in term["value"],
     }
