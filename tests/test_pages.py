@@ -11,8 +11,8 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from ruhrkg.graph.build import packaged_source
 from ruhrkg.mappings.vocab import GRAPHS, ID, RK
-from ruhrkg.server import entities
 from ruhrkg.server.app import create_app
+from ruhrkg.server.web import entities
 
 FORUM = ID + "forum/14"
 SOURCE = ID + "source/steckbriefe-themenforen-2019"

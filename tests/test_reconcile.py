@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 from ruhrkg.graph import build as building
+from ruhrkg.graph import matching, reconcile
 from ruhrkg.mappings import links
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, RK
-from ruhrkg.graph import matching, reconcile
 from ruhrkg.server.api import reconcile as reconcile_api
 from ruhrkg.server.app import create_app
 

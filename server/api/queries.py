@@ -1,6 +1,9 @@
 """The saved-query API: ``/api/queries`` (the list as JSON), ``/api/queries/NAME`` (results in every SPARQL
-results format, and CSV for Excel), ``/api/openapi.json`` (OpenAPI 3.1, generated from the ``.rq`` headers)
-and ``/api/docs`` (that document as HTML). See :mod:`ruhrkg.server.web.queries` for parameters and errors.
+results format by ``Accept`` or ``format=``, as at ``/sparql``, cached and ETagged the same way, plus CSV for
+Excel: ``format=excel-csv`` or ``Accept: text/csv; variant=excel``, UTF-8 BOM, ``;``, CRLF, as an attachment;
+downloads are not capped), ``/api/openapi.json`` (OpenAPI 3.1 of the whole API, generated from the ``.rq``
+headers) and ``/api/docs`` (that document as HTML). Parameters are bound by :mod:`ruhrkg.server.api.saved`.
+Errors are ``application/problem+json``: 400 bad parameter, 404 unknown query, 406 unsatisfiable ``Accept``.
 """
 
 from __future__ import annotations
@@ -13,32 +16,30 @@ from markupsafe import Markup, escape
 
 from ruhrkg.graph import saved
 from ruhrkg.server.api import reconcile
+from ruhrkg.server.api.saved import (
+    EXCEL,
+    EXCEL_ACCEPT,
+    EXCEL_NAME,
+    FILE_EXTENSIONS,
+    ParameterError,
+    UnknownQuery,
+    bind,
+    choices,
+    excel_csv,
+    excel_requested,
+    external,
+    load_query,
+    results_json,
+    run_saved,
+)
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.query.lexer import query_form
 from ruhrkg.server.query.result import Result
 from ruhrkg.server.sparql import formats
 from ruhrkg.server.sparql.protocol import flask_answer as answer
 from ruhrkg.server.web.i18n import current_lang
-from ruhrkg.server.web.queries import (
-    EXCEL,
-    EXCEL_ACCEPT,
-    EXCEL_NAME,
-    FILE_EXTENSIONS,
-    PROBLEM,
-    TAGS,
-    ParameterError,
-    UnknownQuery,
-    _backend,
-    _excel_requested,
-    _load,
-    bind,
-    choices,
-    excel_csv,
-    external,
-    problem,
-    results_json,
-    run_saved,
-)
+from ruhrkg.server.web.queries import TAGS
+from ruhrkg.server.web.render import PROBLEM, backend, page_key, problem
 
 bp = Blueprint("api", __name__)
 
@@ -70,9 +71,9 @@ def _param_summary(p: saved.Parameter) -> dict:
 @bp.route("/api/queries/<name>")
 def api(name: str):
     try:
-        query = _load(name)
+        query = load_query(name)
     except UnknownQuery as e:
-        return problem(404, "Not Found", str(e), known=saved.names())
+        return problem(404, str(e), known=saved.names())
     try:
         binding = bind(query, request.args)
         form = query_form(query.text)
@@ -82,33 +83,32 @@ def api(name: str):
         if requested:
             excel = requested[0].strip().lower() in (EXCEL_NAME, "excel")
         else:
-            excel, accept = _excel_requested(request.headers.get("Accept"))
+            excel, accept = excel_requested(request.headers.get("Accept"))
         if excel and form != "select":
             raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
-        backend = _backend()
         if excel:
-            key = backend.cache_key("saved-api", name, binding.key(), EXCEL_NAME)
+            key = page_key("saved-api", name, binding.key(), EXCEL_NAME)
 
             def run():
                 return Result(form, EXCEL.mime, iter((excel_csv(results_json(query, binding)),)))
 
             return answer(key, run, EXCEL, filename=f"{name}.csv")
         media = formats.choose(form, requested, accept)
-        key = backend.cache_key("saved-api", name, binding.key(), media.name)
+        key = page_key("saved-api", name, binding.key(), media.name)
         resp = answer(key, lambda: run_saved(query, binding, media.name), media)
         resp.headers["Content-Disposition"] = (
             f'inline; filename="{name}.{FILE_EXTENSIONS.get(media.name, media.extension)}"'
         )
         return resp
     except ParameterError as e:
-        return problem(400, "Bad Request", e.message, parameter=e.parameter, allowed=e.allowed)
+        return problem(400, e.message, parameter=e.parameter, allowed=e.allowed)
     except formats.NotAcceptable as e:
         offered_types = [mt.mime for mt in e.offered] + ([EXCEL_ACCEPT] if form == "select" else [])
-        resp = problem(406, "Not Acceptable", str(e), offered=offered_types)
+        resp = problem(406, str(e), offered=offered_types)
         resp.headers["Vary"] = "Accept"
         return resp
     except QueryServiceError as e:
-        return problem(e.status, "Query failed", e.message)
+        return problem(e.status, e.message, title="Query failed")
 
 
 # --------------------------------------------------------------------------- OpenAPI
@@ -116,7 +116,6 @@ def api(name: str):
 
 def openapi_document() -> dict:
     """An OpenAPI 3.1 document of the saved-query API, generated from the query headers."""
-    backend = _backend()
     paths: dict = {}
     tags: dict[str, str] = {}
     for q in saved.load_all():
@@ -139,7 +138,7 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "ruhrkg saved-query API",
-            "version": backend.version,
+            "version": backend().version,
             "summary": "The saved SPARQL queries of the Ruhr-Konferenz knowledge graph as an HTTP API.",
             "description": (
                 "Each saved query of the ruhrkg knowledge graph (the 20 thematic forums of the NRW Ruhr-Konferenz "
@@ -313,7 +312,7 @@ def openapi():
     try:
         doc = openapi_document()
     except QueryServiceError as e:
-        return problem(e.status, "Query failed", e.message)
+        return problem(e.status, e.message, title="Query failed")
     return Response(
         json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
         mimetype="application/json",  # also application/vnd.oai.openapi+json; plain JSON is what tools expect
