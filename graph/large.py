@@ -42,10 +42,10 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: Callable, timings: dict,
           remote_store=None):  # fmt: skip
     from ruhrkg.graph import shacl_sparql
-    from ruhrkg.graph.build import (
+    from ruhrkg.graph.shared import (
         COUNTED,
         BuildError,
-        _link_counts,
+        link_counts,
         links_graph,
         ontology_graph,
         package_version,
@@ -120,7 +120,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
 
     facts = {
         "counts": counts,
-        "links": _link_counts(linked),
+        "links": link_counts(linked),
         "partitions": partitions,
         "reasoner": "rules",
         "engine": "oxigraph",

@@ -37,9 +37,9 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
 
-from ruhrkg.graph.build import packaged_source
 from ruhrkg.graph.formats import RDF_FORMATS, WITH_PREFIXES
 from ruhrkg.graph.query import qname
+from ruhrkg.graph.shared import packaged_source
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, PREFIXES, RK
 from ruhrkg.server.web.i18n import current_lang

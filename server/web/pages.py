@@ -17,9 +17,9 @@ from flask import Blueprint, Response, render_template, url_for
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from ruhrkg.graph.build import ontology_graph
 from ruhrkg.graph.query import qname, rows, values
 from ruhrkg.graph.saved import load as load_saved_query
+from ruhrkg.graph.shared import ontology_graph
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS
 from ruhrkg.server.web.entities import href, serialize
