@@ -28,6 +28,8 @@ from ruhrkg.server.sparql import formats
 from ruhrkg.server.sparql.description import base_url
 
 PROBLEM = "application/problem+json"
+#: Paths whose errors are problem details (JSON), also when the front refuses a request before Flask.
+JSON_APIS = ("/api/", "/reconcile")
 HTML = formats.MediaType("html", "text/html", (), "html")
 TEXT = formats.MediaType("txt", "text/plain", (), "txt", keywords=("text", "plain"))
 #: The representations pages offer, by ``format=`` name: HTML, text, and the RDF formats of the endpoint.
@@ -183,7 +185,12 @@ def not_acceptable(offered: tuple[str, ...]) -> Response:
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra) -> Response:
     """An RFC 9457 problem details response (``extra`` members that are None are left out)."""
+    return Response(problem_body(status, detail, request.path, title=title, **extra), status=status, mimetype=PROBLEM)
+
+
+def problem_body(status: int, detail: str, instance: str, *, title: str | None = None, **extra) -> bytes:
+    """The JSON of a problem details response, also for answers given before Flask (:mod:`ruhrkg.server.wsgi`)."""
     body = {"type": "about:blank", "title": title or HTTP_STATUS_CODES.get(status, "Error"), "status": status,
-            "detail": detail, "instance": request.path}  # fmt: skip
+            "detail": detail, "instance": instance}  # fmt: skip
     body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status, mimetype=PROBLEM)
+    return (json.dumps(body, ensure_ascii=False) + "\n").encode("utf-8")
