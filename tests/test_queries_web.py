@@ -564,3 +564,18 @@ def test_several_values_are_bounded():
     assert ok.get("x") == ("a", "b") and ok.substitutions() == [{"x": ("literal", "a")}, {"x": ("literal", "b")}]
     with pytest.raises(api_saved.ParameterError, match="at most 50"):
         api_saved.bind(q, MultiDict([("x", str(i)) for i in range(51)]))
+
+
+def test_a_flood_of_values_is_refused_before_any_is_checked(client, monkeypatch):
+    """10,000 values of a multiple parameter: 400 with the reason, and no value is looked at."""
+    checked = []
+    real = api_saved._check_value
+    monkeypatch.setattr(api_saved, "_check_value", lambda *a: checked.append(a) or real(*a))
+    query = "&".join(f"ministry=M{i}" for i in range(10_000))
+    resp = get(client, f"/api/queries/forums-of-ministry?{query}")
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert "10000 values, at most 50" in body["detail"] and body["parameter"] == "ministry"
+    assert checked == []
+    page = get(client, f"/queries/forums-of-ministry?{query}")
+    assert page.status_code == 400 and "at most 50" in page.get_data(as_text=True)
