@@ -108,7 +108,7 @@ def build(
         from ruhrkg.graph import large
 
         return large.build(mapped, doc, text, data_dir=data_dir, links=links, say=say, lap=lap, timings=timings,
-                           remote_store=remote_store)  # fmt: skip
+                           remote_store=remote_store, shapes=shapes_graph())  # fmt: skip
     data = Graph()
     for prefix, ns in PREFIXES.items():
         data.bind(prefix, ns, replace=True)
