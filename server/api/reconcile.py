@@ -526,7 +526,7 @@ def openapi_paths() -> dict:
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         "400": {"description": "Malformed input (the reason is in `detail`)", "content": problem_ref},
-        "413": {"description": "Too many queries in one batch", "content": problem_ref},
+        "413": {"description": "Too many queries in one batch, or more work than a batch may take", "content": problem_ref},
     }
     description = (
         "The W3C Reconciliation Service API (versions 0.1 and 0.2) for OpenRefine: add this URL as a standard "
