@@ -42,7 +42,8 @@ def new_graph(prefixes: bool = True) -> Graph:
 
 
 def rdf_response(g: Graph, *, etag_parts: tuple = ()) -> Response:
-    """Serialise ``g`` in the negotiated RDF format (``format=`` overrides ``Accept``)."""
+    """Serialise ``g`` in the negotiated RDF format (``format=`` overrides ``Accept``); its ETag names the build,
+    the base URL, the format and ``etag_parts``."""
     fmt = request.args.get("format")
     media = (
         formats.by_format_parameter("construct", fmt)
@@ -105,6 +106,6 @@ def service_description() -> Response:
         g.add((ng, SD.graph, gg))
         g.add((gg, RDF.type, SD.Graph))
         g.add((gg, VOID.triples, Literal(n, datatype=XSD.integer)))
-    return rdf_response(g, etag_parts=("sd", base))
+    return rdf_response(g, etag_parts=("sd",))
 
 

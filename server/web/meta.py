@@ -108,7 +108,7 @@ def void():
     g.add((svc, DCAT.servesDataset, d))
     g.add((svc, DCTERMS.license, LICENSE))
     g.add((d, DCAT.distribution, svc))
-    return rdf_response(g, etag_parts=("void", base))
+    return rdf_response(g, etag_parts=("void",))
 
 
 @bp.route("/downloads/")
