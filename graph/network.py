@@ -115,49 +115,32 @@ def _forum(number: int, iri: str, title: str, href: Href) -> dict:
     return {"number": number, "key": f"{number:02d}", "title": title, "iri": iri, "url": href(iri)}
 
 
+MINISTRY_NODE_ATTRIBUTES = (
+    ("label", "string", "string"),
+    ("name_de", "string", "string"),
+    ("name_en", "string", "string"),
+    ("iri", "string", "string"),
+    ("forums_led", "string", "string"),
+    ("forums_participating", "string", "string"),
+    ("forum_count", "int", "integer"),
+)
+PERSON_NODE_ATTRIBUTES = (
+    ("label", "string", "string"),
+    ("kind", "string", "string"),
+    ("iri", "string", "string"),
+    ("title", "string", "string"),
+    ("lead_ministry", "string", "string"),
+    ("forum_count", "int", "integer"),
+)
+EDGE_ATTRIBUTES = (("weight", "double", None), ("forums", "string", "string"))
+PERSON_EDGE_ATTRIBUTES = (*EDGE_ATTRIBUTES, ("position", "string", "string"), ("organization", "string", "string"))
+
+
 def ministry_network(mode: str, select: Select, href: Href) -> Network:
     """The ministry network for ``mode`` (``all`` or ``lead``), see the module docstring; ``select(name)`` gives
     the rows of ``graph/rq/NAME.rq``, ``href(iri)`` the link to an entity's page."""
-    net = Network(
-        "ministries",
-        mode,
-        node_attributes=(
-            ("label", "string", "string"),
-            ("name_de", "string", "string"),
-            ("name_en", "string", "string"),
-            ("iri", "string", "string"),
-            ("forums_led", "string", "string"),
-            ("forums_participating", "string", "string"),
-            ("forum_count", "int", "integer"),
-        ),
-        edge_attributes=(("weight", "double", None), ("forums", "string", "string")),
-    )
-    members: dict[int, dict[str, set[str]]] = {}
-    seen: set[tuple] = set()
-    for row in select("network-ministries"):
-        number, code = int(row["number"]), row["code"]
-        if (number, code, row["role"]) in seen:  # a second label or title gives a second row
-            continue
-        seen.add((number, code, row["role"]))
-        if number not in net.forums:
-            net.forums[number] = _forum(number, row["forum"], row["title"], href) | {"lead": []}
-        node = net.nodes.setdefault(
-            code,
-            {
-                "id": code,
-                "label": code,
-                "kind": "ministry",
-                "names": {"de": row.get("nameDe", code), "en": row.get("nameEn", row.get("nameDe", code))},
-                "iri": row["ministry"],
-                "url": href(row["ministry"]),
-                "lead": [],
-                "participating": [],
-            },
-        )
-        node[row["role"]].append(number)
-        if row["role"] == "lead":
-            net.forums[number]["lead"].append(code)
-        members.setdefault(number, {"lead": set(), "participating": set()})[row["role"]].add(code)
+    net = Network("ministries", mode, node_attributes=MINISTRY_NODE_ATTRIBUTES, edge_attributes=EDGE_ATTRIBUTES)
+    members = _ministries(net, select("network-ministries"), href)
     for number, roles in sorted(members.items()):
         if mode == "all":
             pairs = combinations(sorted(roles["lead"] | roles["participating"]), 2)
@@ -173,99 +156,80 @@ def ministry_network(mode: str, select: Select, href: Href) -> Network:
     _finish(net)
     for node in net.nodes.values():
         node["forums"] = sorted(set(node["lead"]) | set(node["participating"]))
-        node["attrs"] = {
-            "label": node["label"],
-            "name_de": node["names"]["de"],
-            "name_en": node["names"]["en"],
-            "iri": node["iri"],
-            "forums_led": _numbers(node["lead"]),
-            "forums_participating": _numbers(node["participating"]),
-            "forum_count": len(node["forums"]),
-        }
+        node["attrs"] = {"label": node["label"], "name_de": node["names"]["de"], "name_en": node["names"]["en"],
+                         "iri": node["iri"], "forums_led": _numbers(node["lead"]),
+                         "forums_participating": _numbers(node["participating"]),
+                         "forum_count": len(node["forums"])}  # fmt: skip
     return net
+
+
+def _ministries(net: Network, rows: list[dict[str, str]], href: Href) -> dict[int, dict[str, set[str]]]:
+    """The forums and ministry nodes of ``rows`` added to ``net``; the ministries of each forum by role."""
+    members: dict[int, dict[str, set[str]]] = {}
+    seen: set[tuple] = set()
+    for row in rows:
+        number, code, role = int(row["number"]), row["code"], row["role"]
+        if (number, code, role) in seen:  # a second label or title gives a second row
+            continue
+        seen.add((number, code, role))
+        if number not in net.forums:
+            net.forums[number] = _forum(number, row["forum"], row["title"], href) | {"lead": []}
+        node = net.nodes.setdefault(code, _ministry_node(row, href))
+        node[role].append(number)
+        if role == "lead":
+            net.forums[number]["lead"].append(code)
+        members.setdefault(number, {"lead": set(), "participating": set()})[role].add(code)
+    return members
+
+
+def _ministry_node(row: dict[str, str], href: Href) -> dict:
+    code = row["code"]
+    names = {"de": row.get("nameDe", code), "en": row.get("nameEn", row.get("nameDe", code))}
+    return {"id": code, "label": code, "kind": "ministry", "names": names, "iri": row["ministry"],
+            "url": href(row["ministry"]), "lead": [], "participating": []}  # fmt: skip
 
 
 def person_network(select: Select, href: Href) -> Network:
     """Persons and forums, an edge per moderation (``select`` and ``href`` as for :func:`ministry_network`)."""
-    net = Network(
-        "persons",
-        "moderation",
-        node_attributes=(
-            ("label", "string", "string"),
-            ("kind", "string", "string"),
-            ("iri", "string", "string"),
-            ("title", "string", "string"),
-            ("lead_ministry", "string", "string"),
-            ("forum_count", "int", "integer"),
-        ),
-        edge_attributes=(
-            ("weight", "double", None),
-            ("forums", "string", "string"),
-            ("position", "string", "string"),
-            ("organization", "string", "string"),
-        ),
-    )
+    net = Network("persons", "moderation", node_attributes=PERSON_NODE_ATTRIBUTES,
+                  edge_attributes=PERSON_EDGE_ATTRIBUTES)  # fmt: skip
     persons: dict[str, dict] = {}
     for row in select("network-persons"):
-        number = int(row["number"])
-        fid = _curie(row["forum"])
+        number, fid, pid = int(row["number"]), _curie(row["forum"]), _curie(row["person"])
         if number not in net.forums:
-            net.forums[number] = _forum(number, row["forum"], row["title"], href) | {
-                "lead": [row["lead"]] if "lead" in row else []
-            }
-            net.nodes[fid] = {
-                "id": fid,
-                "label": f"{number:02d}",
-                "kind": "forum",
-                "names": {"de": f"Themenforum {number:02d}", "en": f"Thematic forum {number:02d}"},
-                "title": row["title"],
-                "iri": row["forum"],
-                "url": href(row["forum"]),
-                "forums": [number],
-                "lead_ministry": row.get("lead", ""),
-            }
-        pid = _curie(row["person"])
+            lead = [row["lead"]] if "lead" in row else []
+            net.forums[number] = _forum(number, row["forum"], row["title"], href) | {"lead": lead}
+            net.nodes[fid] = _forum_node(number, row, href)
         eid = net.edge_id(pid, fid)
         if eid in net.edges:  # a second label or title gives a second row
             continue
-        person = persons.setdefault(
-            pid,
-            {
-                "id": pid,
-                "label": row["name"],
-                "kind": "person",
-                "names": {"de": row["name"], "en": row["name"]},
-                "iri": row["person"],
-                "url": href(row["person"]),
-                "forums": [],
-            },
-        )
-        person["forums"].append(number)
-        net.edges[eid] = {
-            "id": eid,
-            "source": pid,
-            "target": fid,
-            "forums": [number],
-            "position": row.get("position", ""),
-            "organization": row.get("organization", ""),
-        }
+        persons.setdefault(pid, _person_node(pid, row, href))["forums"].append(number)
+        net.edges[eid] = {"id": eid, "source": pid, "target": fid, "forums": [number],
+                          "position": row.get("position", ""), "organization": row.get("organization", "")}  # fmt: skip
     net.nodes = dict(sorted(net.nodes.items(), key=lambda kv: kv[1]["forums"][0])) | dict(
         sorted(persons.items(), key=lambda kv: kv[1]["label"])
     )
     _finish(net)
     for node in net.nodes.values():
-        node["attrs"] = {
-            "label": node["label"] if node["kind"] == "person" else node["names"]["de"],
-            "kind": node["kind"],
-            "iri": node["iri"],
-            "title": node.get("title", ""),
-            "lead_ministry": node.get("lead_ministry", ""),
-            "forum_count": len(node["forums"]),
-        }
+        node["attrs"] = {"label": node["label"] if node["kind"] == "person" else node["names"]["de"],
+                         "kind": node["kind"], "iri": node["iri"], "title": node.get("title", ""),
+                         "lead_ministry": node.get("lead_ministry", ""), "forum_count": len(node["forums"])}  # fmt: skip
     for edge in net.edges.values():
         edge["attrs"]["position"] = edge["position"]
         edge["attrs"]["organization"] = edge["organization"]
     return net
+
+
+def _forum_node(number: int, row: dict[str, str], href: Href) -> dict:
+    names = {"de": f"Themenforum {number:02d}", "en": f"Thematic forum {number:02d}"}
+    return {"id": _curie(row["forum"]), "label": f"{number:02d}", "kind": "forum", "names": names,
+            "title": row["title"], "iri": row["forum"], "url": href(row["forum"]), "forums": [number],
+            "lead_ministry": row.get("lead", "")}  # fmt: skip
+
+
+def _person_node(pid: str, row: dict[str, str], href: Href) -> dict:
+    return {"id": pid, "label": row["name"], "kind": "person", "names": {"de": row["name"], "en": row["name"]},
+            "iri": row["person"], "url": href(row["person"]), "forums": []}  # fmt: skip
 
 
 def _numbers(numbers) -> str:
