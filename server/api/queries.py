@@ -21,6 +21,7 @@ from ruhrkg.server.api.saved import (
     EXCEL_ACCEPT,
     EXCEL_NAME,
     FILE_EXTENSIONS,
+    Binding,
     ParameterError,
     UnknownQuery,
     bind,
@@ -74,31 +75,16 @@ def api(name: str):
         query = load_query(name)
     except UnknownQuery as e:
         return problem(404, str(e), known=saved.names())
+    form = g.query_form = query_form(query.text)
     try:
         binding = bind(query, request.args)
-        form = query_form(query.text)
-        g.query_form = form
-        requested = request.args.getlist("format")
-        accept = None
-        if requested:
-            excel = requested[0].strip().lower() in (EXCEL_NAME, "excel")
-        else:
-            excel, accept = excel_requested(request.headers.get("Accept"))
-        if excel and form != "select":
-            raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
-        if excel:
-            key = page_key("saved-api", name, binding.key(), EXCEL_NAME)
-
-            def run():
-                return Result(form, EXCEL.mime, iter((excel_csv(results_json(query, binding)),)))
-
-            return answer(key, run, EXCEL, filename=f"{name}.csv")
-        media = formats.choose(form, requested, accept)
+        media = _media(form)
         key = page_key("saved-api", name, binding.key(), media.name)
+        if media is EXCEL:
+            return answer(key, lambda: _excel(query, binding, form), EXCEL, filename=f"{name}.csv")
         resp = answer(key, lambda: run_saved(query, binding, media.name), media)
-        resp.headers["Content-Disposition"] = (
-            f'inline; filename="{name}.{FILE_EXTENSIONS.get(media.name, media.extension)}"'
-        )
+        extension = FILE_EXTENSIONS.get(media.name, media.extension)
+        resp.headers["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
         return resp
     except ParameterError as e:
         return problem(400, e.message, parameter=e.parameter, allowed=e.allowed)
@@ -109,6 +95,25 @@ def api(name: str):
         return resp
     except QueryServiceError as e:
         return problem(e.status, e.message, title="Query failed")
+
+
+def _excel(query: saved.SavedQuery, binding: Binding, form: str) -> Result:
+    return Result(form, EXCEL.mime, (excel_csv(results_json(query, binding)),))
+
+
+def _media(form: str) -> formats.MediaType:
+    """The format of an answer: CSV for Excel if ``format=`` or ``Accept`` asks for it (SELECT only), else the
+    SPARQL results format they choose."""
+    requested = request.args.getlist("format")
+    if requested:
+        excel, accept = requested[0].strip().lower() in (EXCEL_NAME, "excel"), None
+    else:
+        excel, accept = excel_requested(request.headers.get("Accept"))
+    if not excel:
+        return formats.choose(form, requested, accept)
+    if form != "select":
+        raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
+    return EXCEL
 
 
 # --------------------------------------------------------------------------- OpenAPI
