@@ -327,61 +327,60 @@ def openapi():
 
 @bp.route("/api/docs")
 def docs():
+    """The OpenAPI document as an HTML page, in the page's language."""
     doc = openapi_document()
     lang = current_lang()
-    operations = []
-    for path, item in doc["paths"].items():
-        op = item["get"]
-        params = []
-        for p in op.get("parameters", []):
-            if "$ref" in p:
-                p = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
-            schema = p["schema"]
-            items = schema.get("items", schema)
-            params.append(
-                {
-                    "name": p["name"],
-                    "type": (f"array of {items['type']}" if schema.get("type") == "array" else schema["type"])
-                    + (f" ({items['format']})" if "format" in items else ""),
-                    "enum": items.get("enum"),
-                    "default": schema.get("default"),
-                    "description": (p.get("x-description-de") if lang == "de" else None)
-                    or p.get("description", "").split("\n\n")[0],
-                    "multiple": schema.get("type") == "array",
-                }
-            )
-        responses = []
-        for status, r in op["responses"].items():
-            if "$ref" in r:
-                r = doc["components"]["responses"][r["$ref"].rsplit("/", 1)[1]]
-            responses.append(
-                {"status": status, "description": _inline_code(r["description"]), "types": list(r.get("content", {}))}
-            )
-        name = path.rsplit("/", 1)[1]
-        operations.append(
-            {
-                "path": path,
-                "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
-                "id": op["operationId"],
-                "name": name,
-                "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
-                "description": (op.get("x-description-de") if lang == "de" else None)
-                or op.get("description", "").split("\n\n")[0],
-                "tags": op.get("tags", []),
-                "params": params,
-                "responses": responses,
-                "example": external(path),
-                "page": url_for("queries.page", name=name) if path.startswith("/api/queries/") else None,
-            }
-        )
+    operations = [_operation_view(doc, path, item, lang) for path, item in doc["paths"].items()]
     intro = [_inline_code(p) for p in doc["info"]["description"].split("\n\n")]
-    for op in operations:
-        op["description"] = _inline_code(op["description"])
-        for p in op["params"]:
-            p["description"] = _inline_code(p["description"])
     return render_template(
         "api_docs.html", doc=doc, intro=intro, operations=operations, server=doc["servers"][0]["url"]
     )
+
+
+def _localised(obj: dict, key: str, lang: str) -> str:
+    """``x-KEY-de`` in German if there is one, else the first paragraph of ``KEY``."""
+    german = obj.get(f"x-{key}-de") if lang == "de" else None
+    return german or obj.get(key, "").split("\n\n")[0]
+
+
+def _resolved(doc: dict, obj: dict, kind: str) -> dict:
+    """``obj``, or the component its ``$ref`` names."""
+    return doc["components"][kind][obj["$ref"].rsplit("/", 1)[1]] if "$ref" in obj else obj
+
+
+def _operation_view(doc: dict, path: str, item: dict, lang: str) -> dict:
+    """What the docs page shows of one operation."""
+    op = item["get"]
+    name = path.rsplit("/", 1)[1]
+    responses = [_resolved(doc, r, "responses") | {"status": status} for status, r in op["responses"].items()]
+    return {
+        "path": path,
+        "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
+        "id": op["operationId"],
+        "name": name,
+        "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
+        "description": _inline_code(_localised(op, "description", lang)),
+        "tags": op.get("tags", []),
+        "params": [_param_view(_resolved(doc, p, "parameters"), lang) for p in op.get("parameters", [])],
+        "responses": [{"status": r["status"], "description": _inline_code(r["description"]),
+                       "types": list(r.get("content", {}))} for r in responses],  # fmt: skip
+        "example": external(path),
+        "page": url_for("queries.page", name=name) if path.startswith("/api/queries/") else None,
+    }
+
+
+def _param_view(p: dict, lang: str) -> dict:
+    schema = p["schema"]
+    items = schema.get("items", schema)
+    kind = f"array of {items['type']}" if schema.get("type") == "array" else schema["type"]
+    return {
+        "name": p["name"],
+        "type": kind + (f" ({items['format']})" if "format" in items else ""),
+        "enum": items.get("enum"),
+        "default": schema.get("default"),
+        "description": _inline_code(_localised(p, "description", lang)),
+        "multiple": schema.get("type") == "array",
+    }
 
 
 def _inline_code(text: str) -> Markup:
