@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import metadata, resources
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,68 +18,28 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, remote, rules, store, terms, validate
+from ruhrkg.graph import export, reason, remote, rules, terms, validate
+from ruhrkg.graph.shared import (
+    COUNTED,
+    BuildError,
+    BuildResult,
+    link_counts,
+    links_graph,
+    ontology_graph,
+    package_version,
+    packaged_source,
+    shapes_graph,
+    write_build,
+)
 from ruhrkg.mappings import gazetteer as gazetteers
-from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
-from ruhrkg.mappings.records import ParseWarning
-from ruhrkg.mappings.vocab import GRAPHS, PREFIXES, RK
-
-
-class BuildError(Exception):
-    """A build that cannot finish; the previous build stays current."""
-
-
-@dataclass
-class BuildResult:
-    build: store.Build
-    warnings: list[ParseWarning]
-    timings: dict[str, float] = field(default_factory=dict)
-
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
 REASONERS = ("auto", "owlrl", "rules")
 ENGINES = ("auto", "rdflib", "oxigraph")
 #: ``reasoner="auto"`` uses owlrl up to this many data triples (the real document has 2,800), rules above.
 AUTO_RULES_ABOVE = 20_000
-
-COUNTED = {
-    "forums": RK.Forum,
-    "events": RK.Event,
-    "ministries": RK.Ministry,
-    "units": RK.OrganizationalUnit,
-    "persons": RK.Person,
-    "memberships": RK.ForumMembership,
-    "organizations": RK.Organization,
-    "venues": RK.Venue,
-    "cities": RK.City,
-}
-
-
-def packaged_source() -> str:
-    return resources.files("ruhrkg.source").joinpath("steckbriefe-themenforen-2019.txt").read_text(encoding="utf-8")
-
-
-def ontology_graph() -> Graph:
-    return _packaged_ttl("ruhrkg.ttl")
-
-
-def shapes_graph() -> Graph:
-    return _packaged_ttl("shapes.ttl")
-
-
-def _packaged_ttl(name: str) -> Graph:
-    g = Graph()
-    g.parse(data=resources.files("ruhrkg.ontology").joinpath(name).read_text(encoding="utf-8"), format="turtle")
-    return g
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("ruhrkg")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.0.0"
-
 
 def build(
     *,
@@ -151,7 +108,7 @@ def build(
         from ruhrkg.graph import large
 
         return large.build(mapped, doc, text, data_dir=data_dir, links=links, say=say, lap=lap, timings=timings,
-                           remote_store=remote_store)  # fmt: skip
+                           remote_store=remote_store, shapes=shapes_graph())  # fmt: skip
     data = Graph()
     for prefix, ns in PREFIXES.items():
         data.bind(prefix, ns, replace=True)
@@ -210,61 +167,13 @@ def build(
 
     facts = {
         "counts": counts,
-        "links": _link_counts(linked),
+        "links": link_counts(linked),
         "partitions": _partitions(data),
         "reasoner": engine,
         "engine": "rdflib",
     }
     return write_build(data_dir, built_at, version, content_hash, text, doc, facts, fill,
                        remote_store=remote_store, say=say, lap=lap, timings=timings)  # fmt: skip
-
-
-def write_build(
-    data_dir, built_at: dt.datetime, version: str, content_hash: str, text: str, doc, facts: dict,
-    fill: Callable[[ox.Store, Path], dict], *, remote_store, say: Callable, lap: Callable, timings: dict,
-) -> BuildResult:  # fmt: skip
-    """Write a new build under the build lock and make it current; both engines end here.
-
-    ``fill(store, staging)`` loads the new on-disk store, writes the dumps into
-    ``staging / "downloads"`` and returns the triples per graph; ``facts`` are
-    the engine's manifest entries (counts, partitions, ...). With
-    ``remote_store`` the graphs are also published there before ``current``
-    moves; if that fails, :class:`BuildError` and nothing moves.
-    """
-    root = store.data_dir(data_dir)
-    with store.build_lock(root):
-        build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
-        staging = store.staging_dir(root, build_id)
-        try:
-            st = ox.Store(str(staging / "store"))
-            triples = fill(st, staging)
-            published_remote = None
-            if remote_store is not None:
-                try:
-                    published_remote = remote.publish(remote_store, st, build_id, data_dir=root, progress=say)
-                except remote.RemoteStoreError as e:
-                    raise BuildError(f"publishing to the SPARQL store failed: {e}") from None
-                lap("remote")
-            del st
-            manifest = {
-                "version": version,
-                "content_hash": content_hash,
-                "built_at": built_at.isoformat(),
-                "source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "triples": triples,
-                **facts,
-                "warnings": [{"line": w.line, "fragment": w.fragment, "message": w.message} for w in doc.warnings],
-                "timings": {k: round(v, 4) for k, v in timings.items()},
-            }
-            if published_remote is not None:
-                manifest["store"] = published_remote
-            published = store.publish(root, staging, manifest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # a failed build leaves nothing half-written behind
-            raise
-        lap("publish")
-    published.manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
-    return BuildResult(published, doc.warnings, timings)
 
 
 def _gazetteer(path: str | Path | None):
@@ -279,41 +188,6 @@ def _gazetteer(path: str | Path | None):
         raise BuildError(f"cannot read the gazetteer {path}: {e.strerror or e}") from None
     except (yaml.YAMLError, ValueError, KeyError, TypeError) as e:
         raise BuildError(f"the gazetteer {path} cannot be used: {e}") from None
-
-
-def links_graph(data: Graph | set, table: str | Path | None = None) -> Graph:
-    """The links graph from the curated link table, checked against the data and the shapes.
-
-    Kept out of the data graph and out of reasoning: the links say how our
-    entities correspond to Wikidata items, not what the entities are.
-    """
-    try:
-        rows = linking.load(table)
-    except linking.LinkTableError as e:
-        raise BuildError(str(e)) from None
-    typed = data if isinstance(data, set) else set(data.subjects(RDF.type, None))
-    unknown = sorted({r.entity for r in rows if r.entity_iri not in typed})
-    if unknown:
-        raise BuildError(
-            f"the link table {table or linking.packaged_table()} names entities the data does not have: "
-            + ", ".join(unknown)
-        )
-    g = Graph()
-    for t in linking.triples(rows):
-        g.add(t)
-    report = validate.validate(g, shapes_graph())
-    if not report.conforms:
-        raise BuildError(report.text())
-    return g
-
-
-def _link_counts(g: Graph) -> dict:
-    """The number of links per status."""
-    by_status: dict[str, int] = {}
-    for status in g.objects(None, RK.linkStatus):
-        name = str(status).rsplit("#", 1)[-1]
-        by_status[name] = by_status.get(name, 0) + 1
-    return dict(sorted(by_status.items()))
 
 
 def _read_source(source: str | Path | None) -> str:

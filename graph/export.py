@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ruhrkg.graph.formats import MEDIA_TYPES, RDF_FORMATS
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
 
@@ -27,15 +28,20 @@ class Format:
     quads: bool
 
 
+def _format(name: str, extension: str, quads: bool) -> Format:
+    """A format of :mod:`ruhrkg.graph.formats` (its pyoxigraph format and media type) with a file extension."""
+    return Format(name, RDF_FORMATS[name], extension, MEDIA_TYPES[name], quads)
+
+
 class ExportFormat(enum.Enum):
     """The export formats, by the names the CLI and URLs use."""
 
-    TURTLE = Format("turtle", ox.RdfFormat.TURTLE, "ttl", "text/turtle", False)
-    NTRIPLES = Format("ntriples", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples", False)
-    NQUADS = Format("nquads", ox.RdfFormat.N_QUADS, "nq", "application/n-quads", True)
-    TRIG = Format("trig", ox.RdfFormat.TRIG, "trig", "application/trig", True)
-    JSONLD = Format("jsonld", ox.RdfFormat.JSON_LD, "jsonld", "application/ld+json", False)
-    RDFXML = Format("rdfxml", ox.RdfFormat.RDF_XML, "rdf", "application/rdf+xml", False)
+    TURTLE = _format("turtle", "ttl", False)
+    NTRIPLES = _format("ntriples", "nt", False)
+    NQUADS = _format("nquads", "nq", True)
+    TRIG = _format("trig", "trig", True)
+    JSONLD = _format("jsonld", "jsonld", False)
+    RDFXML = _format("rdfxml", "rdf", False)
 
     @classmethod
     def named(cls, name: str) -> ExportFormat:

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from ruhrkg.graph import export, rules, terms
 from ruhrkg.mappings import mapper
@@ -40,12 +41,14 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: Callable, timings: dict,
-          remote_store=None):  # fmt: skip
+          remote_store=None, shapes: Graph | None = None):  # fmt: skip
+    """The build of :func:`ruhrkg.graph.build.build` in an in-memory Oxigraph store; ``shapes`` (default: the
+    packaged ones) are what the data is validated against."""
     from ruhrkg.graph import shacl_sparql
-    from ruhrkg.graph.build import (
+    from ruhrkg.graph.shared import (
         COUNTED,
         BuildError,
-        _link_counts,
+        link_counts,
         links_graph,
         ontology_graph,
         package_version,
@@ -64,7 +67,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     say(f"mapped {n_data} triples into an in-memory Oxigraph store")
 
     try:
-        report = shacl_sparql.validate_store(mem, GRAPHS["data"], shapes_graph())
+        report = shacl_sparql.validate_store(mem, GRAPHS["data"], shapes if shapes is not None else shapes_graph())
     except shacl_sparql.UnsupportedShape as e:
         raise BuildError(f"the shapes cannot be checked as SPARQL: {e}; use --engine rdflib") from None
     lap("validate")
@@ -120,7 +123,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
 
     facts = {
         "counts": counts,
-        "links": _link_counts(linked),
+        "links": link_counts(linked),
         "partitions": partitions,
         "reasoner": "rules",
         "engine": "oxigraph",

@@ -25,6 +25,8 @@ from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]
 DATASETS = ["default", "inferred", "union"]
 XSD_INTEGER = ox.NamedNode(formats.XSD_INTEGER)
+_PREFIXES_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_LOCAL = re.compile(r"[\w.-]*")
 
 
 class QueryError(Exception):
@@ -148,7 +150,7 @@ def _cell(term, width: int) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        text = shorten(term.value)
+        text = qname(term.value)
     elif isinstance(term, ox.Literal):
         text = term.value
     else:
@@ -157,10 +159,39 @@ def _cell(term, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def shorten(iri: str) -> str:
-    """``https://w3id.org/ruhrkg/def#Forum`` -> ``rk:Forum``."""
-    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
-    if best is None:
-        return f"<{iri}>"
-    prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-    return f"{prefix}:{iri[len(best) :]}"
+def qname(iri: str) -> str:
+    """A prefixed name for ``iri`` if one of our prefixes fits, else ``<iri>``: the one way IRIs are shortened.
+
+    >>> qname("https://w3id.org/ruhrkg/def#Forum"), qname("https://w3id.org/ruhrkg/id/forum/14")
+    ('rk:Forum', 'forum:14')
+    >>> qname("https://example.org/a b")
+    '<https://example.org/a b>'
+    """
+    for prefix, ns in _PREFIXES_LONGEST_FIRST:
+        if iri.startswith(ns) and _LOCAL.fullmatch(iri[len(ns) :]):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return f"<{iri}>"
+
+
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def rows(body: bytes) -> list[Row]:
+    """A SELECT result in SPARQL JSON as rows ``{variable: term}`` (unbound variables left out): the one reader
+    of SELECT results the code uses.
+
+    >>> rows(b'{"head": {"vars": ["x", "y"]}, "results": {"bindings": [{"x": {"type": "uri", "value": "urn:a"}}]}}')
+    [{'x': <NamedNode value=urn:a>}]
+    """
+    results = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    names = [v.value for v in results.variables]
+    return [{n: s[n] for n in names if s[n] is not None} for s in results]
+
+
+def values(found: list[Row]) -> list[dict[str, str]]:
+    """Rows of :func:`rows` with each term as its lexical value.
+
+    >>> values([{"x": ox.NamedNode("urn:a"), "n": ox.Literal("1")}])
+    [{'x': 'urn:a', 'n': '1'}]
+    """
+    return [{k: t.value for k, t in row.items()} for row in found]

@@ -61,19 +61,34 @@ class SavedQuery:
         return "\n".join(line for line in self.text.splitlines() if not line.startswith("#+")).strip() + "\n"
 
 
-def names() -> list[str]:
-    """The names of all saved queries, sorted."""
-    root = resources.files("ruhrkg.queries")
+#: The public saved queries (``/queries``, ``/api/queries``), and the queries the code runs (pages, networks,
+#: reconciliation), which are not offered as saved queries.
+PUBLIC, INTERNAL = "ruhrkg.queries", "ruhrkg.graph.rq"
+
+
+def names(package: str = PUBLIC) -> list[str]:
+    """The names of all saved queries (or, with ``package=INTERNAL``, of the internal ones), sorted."""
+    root = resources.files(package)
     return sorted(p.name[:-3] for p in root.iterdir() if p.name.endswith(".rq"))
 
 
 @functools.cache
-def load(name: str) -> SavedQuery:
+def load(name: str, package: str = PUBLIC) -> SavedQuery:
     """Load one saved query by name; :class:`SavedQueryError` if it does not exist."""
-    if not NAME.match(name) or name not in names():
-        raise SavedQueryError(f"no saved query named {name!r}; known: {', '.join(names())}")
-    text = resources.files("ruhrkg.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+    known = names(package)
+    if not NAME.match(name) or name not in known:
+        raise SavedQueryError(f"no saved query named {name!r}; known: {', '.join(known)}")
+    text = resources.files(package).joinpath(f"{name}.rq").read_text(encoding="utf-8")
     return parse(name, text)
+
+
+def internal(name: str) -> SavedQuery:
+    """One of the queries the code runs (``graph/rq/NAME.rq``), e.g. ``internal("network-persons")``.
+
+    >>> internal("home-forums").variables[:3]
+    ('forum', 'number', 'title')
+    """
+    return load(name, INTERNAL)
 
 
 def load_all() -> list[SavedQuery]:
@@ -108,7 +123,7 @@ def parse(name: str, text: str) -> SavedQuery:
             raise SavedQueryError(f"{name}.rq: parameter ?{p.name} has type {p.type!r}, not one of {PARAMETER_TYPES}")
         if p.values_query is not None and not isinstance(p.values_query, str):
             raise SavedQueryError(f"{name}.rq: values_query of ?{p.name} must be a SPARQL SELECT text")
-        if p.name not in variables:
+        if variables and p.name not in variables:  # a CONSTRUCT projects none: it is bound where it is used
             raise SavedQueryError(f"{name}.rq: parameter ?{p.name} must be a projected variable")
     return SavedQuery(name, text, summary, description, tuple(meta.get("tags", ())), params, variables)
 

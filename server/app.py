@@ -21,7 +21,7 @@ import tempfile
 import time
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, g, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +30,7 @@ from ruhrkg.server.backend import Backend
 from ruhrkg.server.config import Settings
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.sparql.protocol import CORS_HEADERS, SparqlEndpoint
+from ruhrkg.server.web import render
 from ruhrkg.server.wsgi import Front
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,13 @@ def _register(app: Flask) -> None:
 
     for module in (description, meta, pages, entities, queries, api_queries, network, editor, reconcile):
         app.register_blueprint(module.bp)
-    app.context_processor(lambda: {**i18n.template_globals(), "version": app.extensions["ruhrkg"].version})
+    app.context_processor(lambda: {**i18n.template_globals(), "version": render.backend().version})
     app.after_request(i18n.remember_choice)
 
 
 def _before() -> None:
     g.started = time.perf_counter()
-    current_app.extensions["ruhrkg"].refresh()
+    render.backend().refresh()
 
 
 def _after(resp: Response) -> Response:
@@ -89,7 +90,7 @@ def _after(resp: Response) -> Response:
         resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
         resp.headers["Access-Control-Max-Age"] = "86400"
-    if current_app.config["RUHRKG"].access_log:
+    if render.settings().access_log:
         query = request.args.get("query") or (request.form.get("query") if request.mimetype.endswith("urlencoded") else None)
         record = accesslog.Record(request.method, request.path, resp.status_code, g.get("query_form"), g.get("cache"),
                                   query, g.get("started"))  # fmt: skip

@@ -125,7 +125,7 @@ class Backend:
     def cache_key(self, *parts: object) -> str:
         """A cache key (and ETag) for an answer made of ``parts`` from the current build: the caller names
         every part that changes the answer's bytes (the web layer's :func:`~ruhrkg.server.web.render.page_key`
-        adds the base URL and the language)."""
+        adds the base URL; pages add their language)."""
         return _digest(repr((self.version, *parts)))
 
     def sparql_key(self, text: str, dataset: str, default_graphs: tuple, named_graphs: tuple, media: str,

@@ -41,6 +41,8 @@ class Settings:
     max_request_bytes: int = 4_000_000  # larger bodies get 413 before they are read
     max_header_chars: int = 4096  # a longer Accept or Accept-Language header gets 400
     max_html_rows: int = 2_000
+    reconcile_max_comparisons: int = 300_000  # string comparisons one /reconcile batch may need (else 413)
+    reconcile_seconds: float = 10.0  # time one /reconcile batch may take (else 413)
     cache_bytes: int = 64_000_000  # result cache of one HTTP worker, all entries together
     cache_entry_bytes: int = 2_000_000  # larger results are streamed, not cached
     public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host (part of every cache key)

@@ -2,7 +2,8 @@
 
 Before any framework parses a request, :class:`Front` refuses (400, with the reason) what would cost
 unbounded work or be decoded into something other than what was sent: an ``Accept`` or ``Accept-Language``
-header longer than ``max_header_chars``, and a query string or form body that is not UTF-8. Then a query to
+header longer than ``max_header_chars``, and a query string or form body that is not UTF-8 (as problem details
+for the JSON APIs, else as one line of text). Then a query to
 ``/sparql`` goes to the protocol core (:class:`~ruhrkg.server.sparql.protocol.SparqlEndpoint`), everything
 else to Flask.
 """
@@ -15,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 
 from ruhrkg.server.config import Settings
 from ruhrkg.server.sparql.protocol import CORS_HEADERS, FORM_TYPE, ProtocolError, read_body, status_line
+from ruhrkg.server.web.render import JSON_APIS, PROBLEM, problem_body
 
 BOUNDED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE")
 
@@ -30,9 +32,13 @@ class Front:
             sparql = environ.get("PATH_INFO") == "/sparql" and environ["REQUEST_METHOD"] in ("GET", "HEAD", "POST")
             check_request(environ, self.settings, body=not sparql)
         except ProtocolError as e:
-            body = (e.message + "\n").encode("utf-8")
-            start_response(status_line(e.status), [("Content-Type", "text/plain; charset=utf-8"),
-                                                   ("Content-Length", str(len(body))), *CORS_HEADERS])  # fmt: skip
+            path = environ.get("PATH_INFO", "")
+            if path.startswith(JSON_APIS):  # the JSON APIs answer their errors in JSON, here too
+                body, media = problem_body(e.status, e.message, path), PROBLEM
+            else:
+                body, media = (e.message + "\n").encode("utf-8"), "text/plain; charset=utf-8"
+            start_response(status_line(e.status), [("Content-Type", media), ("Content-Length", str(len(body))),
+                                                   *CORS_HEADERS])  # fmt: skip
             return [body]
         return (self.endpoint if sparql else self.app)(environ, start_response)
 

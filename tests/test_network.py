@@ -19,7 +19,7 @@ import networkx as nx
 import pytest
 from markupsafe import escape
 
-from ruhrkg.graph import saved
+from ruhrkg.graph import network, query, saved
 from ruhrkg.mappings.vocab import PREFIXES
 from ruhrkg.server.app import create_app
 
@@ -419,3 +419,16 @@ def test_static_files_are_served_with_their_types(client, path, mimetype, needle
 def test_network_index_redirects(client):
     resp = client.get("/network/")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/network/ministries")
+
+
+def test_the_networks_are_built_without_http(store):
+    """graph/network.py needs rows, not a web app: here they come straight from the built store."""
+    def select(name: str) -> list[dict[str, str]]:
+        return query.values(query.rows(query.run(store, saved.internal(name).text, output="json")))
+
+    ministries = network.ministry_network("lead", select, lambda iri: iri)
+    assert {"MKW", "MWIDE"} <= set(ministries.nodes) and ministries.edges
+    assert all(f["url"] == f["iri"] for f in ministries.forums.values())
+    persons = network.person_network(select, lambda iri: iri)
+    assert len([n for n in persons.nodes.values() if n["kind"] == "forum"]) == 20
+    assert network.as_csv(persons).startswith(b"Source,Target,Weight,Forums,Position,Organization")

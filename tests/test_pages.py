@@ -11,8 +11,8 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from ruhrkg.graph.build import packaged_source
 from ruhrkg.mappings.vocab import GRAPHS, ID, RK
-from ruhrkg.server import entities
 from ruhrkg.server.app import create_app
+from ruhrkg.server.web import entities
 
 FORUM = ID + "forum/14"
 SOURCE = ID + "source/steckbriefe-themenforen-2019"
@@ -355,3 +355,28 @@ def test_wikidata_links_are_shown_when_present(app):
         context = entities.page_context(entities.Neighbourhood(FORUM, triples, "de"))
     assert context["wikidata"] == ["Q42", "Q7"]
     assert context["label"] == "Forum"
+
+
+# -- cache keys and the Host header ---------------------------------------------------------------------
+
+FORGED = "evil.example"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/id/forum/14", "/queries/forums", "/api/queries/forums", "/api/queries", "/.well-known/void",
+             "/reconcile", "/network/ministries"],
+)  # fmt: skip
+def test_a_forged_host_never_reaches_other_clients(client, path):
+    """Requests with ``Host: evil.example`` come first; the normal requests after them must not see that host,
+    neither in the body nor by a 304 for the forged request's ETag."""
+    forged = [client.get(path, headers={"Host": FORGED}) for _ in range(3)]
+    assert forged[0].status_code == 200
+    if path in ("/.well-known/void", "/api/queries", "/reconcile", "/queries/forums"):
+        assert FORGED.encode() in forged[0].data  # these name the server's URL: the test would catch a leak
+    for _ in range(3):
+        normal = client.get(path)
+        assert normal.status_code == 200 and FORGED.encode() not in normal.data
+    etag = forged[0].headers.get("ETag")
+    if etag:
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
+        assert normal.headers["ETag"] != etag

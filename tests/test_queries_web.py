@@ -16,9 +16,11 @@ from werkzeug.datastructures import MultiDict
 
 from ruhrkg.graph import query as querying
 from ruhrkg.graph import saved
-from ruhrkg.server import queries_web
+from ruhrkg.server.api import saved as api_saved
 from ruhrkg.server.app import create_app
 from ruhrkg.server.query.lexer import query_form
+from ruhrkg.server.web import queries as queries_web
+from ruhrkg.server.web import render
 
 NAMES = saved.names()
 FORMATS = {  # format= -> media type of the answer
@@ -89,8 +91,8 @@ def test_headers_are_complete(name):
     assert q.summary["en"] and q.summary["de"] and q.description["en"] and q.description["de"]
     assert q.tags
     for p in q.parameters:
-        assert p.type in queries_web.KINDS
-        assert p.name not in queries_web.RESERVED
+        assert p.type in api_saved.KINDS
+        assert p.name not in api_saved.RESERVED
         assert p.default is not None, "every parameter has a default, so every page shows a result"
         assert p.description.get("en") and p.description.get("de")
         if p.multiple:
@@ -190,13 +192,13 @@ def test_iris_are_linked_to_entity_pages_with_labels(client):
 
 def test_labels_are_fetched_in_one_query(app, monkeypatch):
     seen = []
-    real = queries_web.select_json
+    real = render.select_json
 
     def spy(text, substitutions=None):
         seen.append(text)
         return real(text, substitutions)
 
-    monkeypatch.setattr(queries_web, "select_json", spy)
+    monkeypatch.setattr(render, "select_json", spy)
     with app.test_request_context("/queries/events-by-city?lang=en"):
         labels = queries_web.labels_for(
             ["https://w3id.org/ruhrkg/id/city/essen", "https://w3id.org/ruhrkg/id/venue/tectrum", "urn:x:no-label"],
@@ -206,7 +208,7 @@ def test_labels_are_fetched_in_one_query(app, monkeypatch):
         "https://w3id.org/ruhrkg/id/city/essen": "Essen",
         "https://w3id.org/ruhrkg/id/venue/tectrum": "Tectrum",
     }
-    assert len(seen) == 1 and "VALUES ?iri" in seen[0]
+    assert seen == [saved.internal("labels").text]  # the labels of the build: no IRI written into a query
 
 
 def test_dropdowns_are_filled_from_the_graph(client):
@@ -362,7 +364,7 @@ def test_excel_csv_quotes_and_formula_guard():
             {"a": {"type": "uri", "value": "https://w3id.org/ruhrkg/id/forum/01"}},
         ]},
     }  # fmt: skip
-    body = queries_web.excel_csv(data)
+    body = api_saved.excel_csv(data)
     assert body.startswith("\ufeff".encode()) and body.endswith(b"\r\n")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows == [
@@ -558,7 +560,22 @@ def test_several_values_are_bounded():
         "#+ parameters:\n#+   x: {type: string, default: a, multiple: true}\nSELECT ?x WHERE { ?s ?p ?x }"
     )
     q = saved.parse("x", text)
-    ok = queries_web.bind(q, MultiDict([("x", "a"), ("x", "b"), ("x", "a")]))
+    ok = api_saved.bind(q, MultiDict([("x", "a"), ("x", "b"), ("x", "a")]))
     assert ok.get("x") == ("a", "b") and ok.substitutions() == [{"x": ("literal", "a")}, {"x": ("literal", "b")}]
-    with pytest.raises(queries_web.ParameterError, match="at most 50"):
-        queries_web.bind(q, MultiDict([("x", str(i)) for i in range(51)]))
+    with pytest.raises(api_saved.ParameterError, match="at most 50"):
+        api_saved.bind(q, MultiDict([("x", str(i)) for i in range(51)]))
+
+
+def test_a_flood_of_values_is_refused_before_any_is_checked(client, monkeypatch):
+    """10,000 values of a multiple parameter: 400 with the reason, and no value is looked at."""
+    checked = []
+    real = api_saved._check_value
+    monkeypatch.setattr(api_saved, "_check_value", lambda *a: checked.append(a) or real(*a))
+    query = "&".join(f"ministry=M{i}" for i in range(10_000))
+    resp = get(client, f"/api/queries/forums-of-ministry?{query}")
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert "10000 values, at most 50" in body["detail"] and body["parameter"] == "ministry"
+    assert checked == []
+    page = get(client, f"/queries/forums-of-ministry?{query}")
+    assert page.status_code == 400 and "at most 50" in page.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 
@@ -11,9 +12,10 @@ import jsonschema
 import pytest
 
 from ruhrkg.graph import build as building
+from ruhrkg.graph import matching, reconcile
 from ruhrkg.mappings import links
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, RK
-from ruhrkg.server import reconcile
+from ruhrkg.server.api import reconcile as reconcile_api
 from ruhrkg.server.app import create_app
 
 PERSON, MINISTRY, VENUE, CITY, ORGANIZATION, PLACE = (
@@ -236,7 +238,7 @@ def test_manifest_has_the_required_shape(client, store):
     assert manifest["versions"] == ["0.1", "0.2"]
     assert manifest["identifierSpace"] == ID == "https://w3id.org/ruhrkg/id/"
     assert manifest["schemaSpace"] == DEF
-    assert manifest["batchSize"] == reconcile.MAX_QUERIES
+    assert manifest["batchSize"] == reconcile_api.MAX_QUERIES
     # default types: our classes, named by their German labels in the ontology graph
     labels = {
         r["c"]: r["l"]
@@ -376,10 +378,10 @@ def test_namesakes_are_not_matched_without_a_type(openrefine_answers, client):
 
 def test_limit_default_and_the_batch_keys(openrefine_answers, client):
     assert all(len(a["result"]) <= 3 for a in openrefine_answers.values())
-    assert len(one(client, {"query": "Stadt"})) == reconcile.DEFAULT_LIMIT
+    assert len(one(client, {"query": "Stadt"})) == matching.DEFAULT_LIMIT
     assert len(one(client, {"query": "Stadthalle", "limit": 1})) == 1
     assert len(one(client, {"query": "Stadthalle", "limit": "2"})) == 2
-    assert len(one(client, {"query": "e", "limit": 5000})) <= reconcile.MAX_RESULTS
+    assert len(one(client, {"query": "e", "limit": 5000})) <= matching.MAX_RESULTS
 
 
 # --------------------------------------------------------------------------- matching, derived from the data
@@ -692,6 +694,56 @@ def test_other_bad_input_gets_a_4xx_with_a_reason(client, method, url, data, sta
 def test_an_oversized_body_is_refused_in_json(app, client):
     limit = app.config["MAX_CONTENT_LENGTH"]
     problem(client.post("/reconcile", data={"queries": "x" * (limit + 10)}), 413)
+
+
+# --------------------------------------------------------------------------- bounded work
+
+
+def costly_batch() -> str:
+    """The batch of issue 13: 2 queries x 20 properties x 20 values of about 120 characters (about 100 KB)."""
+    pids = ["city", "organisation", "position", "forum", "leadMinistry", "participatingMinistry", "member", "venue",
+            "startDate", "number", "containedIn", "unitOf", "academicTitle", "givenName", "familyName", "wikidata",
+            "code", "label", "forum", "city"]  # fmt: skip
+    text = "Ministerium für Kultur und Wissenschaft des Landes Nordrhein-Westfalen, Abteilung Forschung, Referat "
+    values = [f"{text}{i:02d} Entwicklung"[:120] for i in range(20)]
+    props = [{"pid": pid, "v": values} for pid in pids]
+    batch = json.dumps({f"q{i}": {"query": "Ulrich Paetzel", "properties": props} for i in range(2)})
+    assert 95_000 < len(batch) < 110_000
+    return batch
+
+
+def test_a_batch_that_needs_too_much_work_is_refused_at_once(client):
+    """Issue 13: this batch took 18.6 s of CPU and was answered 200; now it is refused before any work."""
+    started = time.process_time()
+    resp = client.post("/reconcile", data={"queries": costly_batch()})
+    body = problem(resp, 413, "string comparisons")
+    assert "send fewer queries" in body["detail"]
+    assert time.process_time() - started < 1.0
+
+
+def test_normal_batches_stay_within_the_limits(client):
+    names = ["Ulrich Paetzel", "Prof. Dr. Ulrich Paetzel", "MKW", "Essen", "Themenforum 14", "Radio Bochum"]
+    queries = {f"q{i}": {"query": names[i % len(names)], "type_strict": "should",
+                         "properties": [{"pid": "city", "v": "Bochum"}, {"pid": "forum", "v": "14"}]}
+               for i in range(reconcile_api.MAX_QUERIES)}  # fmt: skip
+    assert len(batch(client, queries)) == reconcile_api.MAX_QUERIES
+
+
+@pytest.fixture(scope="module")
+def strict_app(data_dir):
+    """An app whose reconciliation limits are tiny: 5,000 comparisons per batch and no time at all."""
+    app = create_app({"data_dir": str(data_dir), "access_log": False, "reconcile_max_comparisons": 5_000,
+                      "reconcile_seconds": 0.0})  # fmt: skip
+    yield app
+    app.extensions["ruhrkg"].close()
+
+
+def test_the_limits_come_from_the_settings(strict_app):
+    client = strict_app.test_client()
+    ten = {f"q{i}": {"query": "Ulrich Paetzel"} for i in range(10)}
+    problem(client.post("/reconcile", data={"queries": json.dumps(ten)}), 413, "the limit is 5000")
+    problem(client.post("/reconcile", data={"queries": '{"q0": {"query": "Ulrich Paetzel"}}'}), 413, "longer than")
+    assert client.get("/reconcile").status_code == 200  # the manifest does no matching
 
 
 # --------------------------------------------------------------------------- rebuilds and the real server

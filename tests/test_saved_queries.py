@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import pyoxigraph as ox
 import pytest
 
-from ruhrkg.graph import query, saved
+from ruhrkg.graph import query, reconcile, saved
 
 CONTRACT = {
     "forums": ["forum", "number", "title", "question", "leadMinistry"],
@@ -64,3 +67,29 @@ def test_projection_parser():
 def test_unknown_saved_query_name_is_rejected_without_touching_files():
     with pytest.raises(saved.SavedQueryError):
         saved.load("../pyproject")
+
+
+# --------------------------------------------------------------------------- the queries the code runs (graph/rq)
+
+
+@pytest.mark.parametrize("name", saved.names(saved.INTERNAL))
+def test_every_internal_query_parses_and_has_a_summary(store, name):
+    q = saved.internal(name)
+    assert len(q.summary["en"]) > 20 and len(q.summary["de"]) > 20
+    forum = {ox.Variable("e"): ox.NamedNode("https://w3id.org/ruhrkg/id/forum/14")}
+    result = query.execute(store, q.text, substitutions=None if q.variables else forum)  # QueryError if malformed
+    assert list(result), "every internal query finds something in the built graph"
+
+
+def test_internal_queries_are_not_public_saved_queries():
+    assert not set(saved.names()) & set(saved.names(saved.INTERNAL))
+    with pytest.raises(saved.SavedQueryError):
+        saved.load("labels")
+
+
+def test_the_facts_query_gives_every_property_of_the_reconciliation_service(store):
+    text = saved.internal("reconcile-facts").text
+    pids = set(re.findall(r'BIND\("(\w+)" AS \?pid\)', text))
+    assert pids == {p.key for p in reconcile.PROPERTIES} - {"label"}  # the label is computed from the labels
+    found = {s["pid"].value for s in query.execute(store, text, dataset="union")}
+    assert found == pids

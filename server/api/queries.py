@@ -1,6 +1,9 @@
 """The saved-query API: ``/api/queries`` (the list as JSON), ``/api/queries/NAME`` (results in every SPARQL
-results format, and CSV for Excel), ``/api/openapi.json`` (OpenAPI 3.1, generated from the ``.rq`` headers)
-and ``/api/docs`` (that document as HTML). See :mod:`ruhrkg.server.web.queries` for parameters and errors.
+results format by ``Accept`` or ``format=``, as at ``/sparql``, cached and ETagged the same way, plus CSV for
+Excel: ``format=excel-csv`` or ``Accept: text/csv; variant=excel``, UTF-8 BOM, ``;``, CRLF, as an attachment;
+downloads are not capped), ``/api/openapi.json`` (OpenAPI 3.1 of the whole API, generated from the ``.rq``
+headers) and ``/api/docs`` (that document as HTML). Parameters are bound by :mod:`ruhrkg.server.api.saved`.
+Errors are ``application/problem+json``: 400 bad parameter, 404 unknown query, 406 unsatisfiable ``Accept``.
 """
 
 from __future__ import annotations
@@ -13,32 +16,31 @@ from markupsafe import Markup, escape
 
 from ruhrkg.graph import saved
 from ruhrkg.server.api import reconcile
+from ruhrkg.server.api.saved import (
+    EXCEL,
+    EXCEL_ACCEPT,
+    EXCEL_NAME,
+    FILE_EXTENSIONS,
+    Binding,
+    ParameterError,
+    UnknownQuery,
+    bind,
+    choices,
+    excel_csv,
+    excel_requested,
+    external,
+    load_query,
+    results_json,
+    run_saved,
+)
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.query.lexer import query_form
 from ruhrkg.server.query.result import Result
 from ruhrkg.server.sparql import formats
 from ruhrkg.server.sparql.protocol import flask_answer as answer
 from ruhrkg.server.web.i18n import current_lang
-from ruhrkg.server.web.queries import (
-    EXCEL,
-    EXCEL_ACCEPT,
-    EXCEL_NAME,
-    FILE_EXTENSIONS,
-    PROBLEM,
-    TAGS,
-    ParameterError,
-    UnknownQuery,
-    _backend,
-    _excel_requested,
-    _load,
-    bind,
-    choices,
-    excel_csv,
-    external,
-    problem,
-    results_json,
-    run_saved,
-)
+from ruhrkg.server.web.queries import TAGS
+from ruhrkg.server.web.render import PROBLEM, backend, page_key, problem
 
 bp = Blueprint("api", __name__)
 
@@ -70,45 +72,48 @@ def _param_summary(p: saved.Parameter) -> dict:
 @bp.route("/api/queries/<name>")
 def api(name: str):
     try:
-        query = _load(name)
+        query = load_query(name)
     except UnknownQuery as e:
-        return problem(404, "Not Found", str(e), known=saved.names())
+        return problem(404, str(e), known=saved.names())
+    form = g.query_form = query_form(query.text)
     try:
         binding = bind(query, request.args)
-        form = query_form(query.text)
-        g.query_form = form
-        requested = request.args.getlist("format")
-        accept = None
-        if requested:
-            excel = requested[0].strip().lower() in (EXCEL_NAME, "excel")
-        else:
-            excel, accept = _excel_requested(request.headers.get("Accept"))
-        if excel and form != "select":
-            raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
-        backend = _backend()
-        if excel:
-            key = backend.cache_key("saved-api", name, binding.key(), EXCEL_NAME)
-
-            def run():
-                return Result(form, EXCEL.mime, iter((excel_csv(results_json(query, binding)),)))
-
-            return answer(key, run, EXCEL, filename=f"{name}.csv")
-        media = formats.choose(form, requested, accept)
-        key = backend.cache_key("saved-api", name, binding.key(), media.name)
+        media = _media(form)
+        key = page_key("saved-api", name, binding.key(), media.name)
+        if media is EXCEL:
+            return answer(key, lambda: _excel(query, binding, form), EXCEL, filename=f"{name}.csv")
         resp = answer(key, lambda: run_saved(query, binding, media.name), media)
-        resp.headers["Content-Disposition"] = (
-            f'inline; filename="{name}.{FILE_EXTENSIONS.get(media.name, media.extension)}"'
-        )
+        extension = FILE_EXTENSIONS.get(media.name, media.extension)
+        resp.headers["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
         return resp
     except ParameterError as e:
-        return problem(400, "Bad Request", e.message, parameter=e.parameter, allowed=e.allowed)
+        return problem(400, e.message, parameter=e.parameter, allowed=e.allowed)
     except formats.NotAcceptable as e:
         offered_types = [mt.mime for mt in e.offered] + ([EXCEL_ACCEPT] if form == "select" else [])
-        resp = problem(406, "Not Acceptable", str(e), offered=offered_types)
+        resp = problem(406, str(e), offered=offered_types)
         resp.headers["Vary"] = "Accept"
         return resp
     except QueryServiceError as e:
-        return problem(e.status, "Query failed", e.message)
+        return problem(e.status, e.message, title="Query failed")
+
+
+def _excel(query: saved.SavedQuery, binding: Binding, form: str) -> Result:
+    return Result(form, EXCEL.mime, (excel_csv(results_json(query, binding)),))
+
+
+def _media(form: str) -> formats.MediaType:
+    """The format of an answer: CSV for Excel if ``format=`` or ``Accept`` asks for it (SELECT only), else the
+    SPARQL results format they choose."""
+    requested = request.args.getlist("format")
+    if requested:
+        excel, accept = requested[0].strip().lower() in (EXCEL_NAME, "excel"), None
+    else:
+        excel, accept = excel_requested(request.headers.get("Accept"))
+    if not excel:
+        return formats.choose(form, requested, accept)
+    if form != "select":
+        raise formats.NotAcceptable(f"{EXCEL_NAME} is only offered for SELECT queries", formats.offered_for(form))
+    return EXCEL
 
 
 # --------------------------------------------------------------------------- OpenAPI
@@ -116,7 +121,6 @@ def api(name: str):
 
 def openapi_document() -> dict:
     """An OpenAPI 3.1 document of the saved-query API, generated from the query headers."""
-    backend = _backend()
     paths: dict = {}
     tags: dict[str, str] = {}
     for q in saved.load_all():
@@ -139,7 +143,7 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "ruhrkg saved-query API",
-            "version": backend.version,
+            "version": backend().version,
             "summary": "The saved SPARQL queries of the Ruhr-Konferenz knowledge graph as an HTTP API.",
             "description": (
                 "Each saved query of the ruhrkg knowledge graph (the 20 thematic forums of the NRW Ruhr-Konferenz "
@@ -313,7 +317,7 @@ def openapi():
     try:
         doc = openapi_document()
     except QueryServiceError as e:
-        return problem(e.status, "Query failed", e.message)
+        return problem(e.status, e.message, title="Query failed")
     return Response(
         json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
         mimetype="application/json",  # also application/vnd.oai.openapi+json; plain JSON is what tools expect
@@ -323,61 +327,60 @@ def openapi():
 
 @bp.route("/api/docs")
 def docs():
+    """The OpenAPI document as an HTML page, in the page's language."""
     doc = openapi_document()
     lang = current_lang()
-    operations = []
-    for path, item in doc["paths"].items():
-        op = item["get"]
-        params = []
-        for p in op.get("parameters", []):
-            if "$ref" in p:
-                p = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
-            schema = p["schema"]
-            items = schema.get("items", schema)
-            params.append(
-                {
-                    "name": p["name"],
-                    "type": (f"array of {items['type']}" if schema.get("type") == "array" else schema["type"])
-                    + (f" ({items['format']})" if "format" in items else ""),
-                    "enum": items.get("enum"),
-                    "default": schema.get("default"),
-                    "description": (p.get("x-description-de") if lang == "de" else None)
-                    or p.get("description", "").split("\n\n")[0],
-                    "multiple": schema.get("type") == "array",
-                }
-            )
-        responses = []
-        for status, r in op["responses"].items():
-            if "$ref" in r:
-                r = doc["components"]["responses"][r["$ref"].rsplit("/", 1)[1]]
-            responses.append(
-                {"status": status, "description": _inline_code(r["description"]), "types": list(r.get("content", {}))}
-            )
-        name = path.rsplit("/", 1)[1]
-        operations.append(
-            {
-                "path": path,
-                "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
-                "id": op["operationId"],
-                "name": name,
-                "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
-                "description": (op.get("x-description-de") if lang == "de" else None)
-                or op.get("description", "").split("\n\n")[0],
-                "tags": op.get("tags", []),
-                "params": params,
-                "responses": responses,
-                "example": external(path),
-                "page": url_for("queries.page", name=name) if path.startswith("/api/queries/") else None,
-            }
-        )
+    operations = [_operation_view(doc, path, item, lang) for path, item in doc["paths"].items()]
     intro = [_inline_code(p) for p in doc["info"]["description"].split("\n\n")]
-    for op in operations:
-        op["description"] = _inline_code(op["description"])
-        for p in op["params"]:
-            p["description"] = _inline_code(p["description"])
     return render_template(
         "api_docs.html", doc=doc, intro=intro, operations=operations, server=doc["servers"][0]["url"]
     )
+
+
+def _localised(obj: dict, key: str, lang: str) -> str:
+    """``x-KEY-de`` in German if there is one, else the first paragraph of ``KEY``."""
+    german = obj.get(f"x-{key}-de") if lang == "de" else None
+    return german or obj.get(key, "").split("\n\n")[0]
+
+
+def _resolved(doc: dict, obj: dict, kind: str) -> dict:
+    """``obj``, or the component its ``$ref`` names."""
+    return doc["components"][kind][obj["$ref"].rsplit("/", 1)[1]] if "$ref" in obj else obj
+
+
+def _operation_view(doc: dict, path: str, item: dict, lang: str) -> dict:
+    """What the docs page shows of one operation."""
+    op = item["get"]
+    name = path.rsplit("/", 1)[1]
+    responses = [_resolved(doc, r, "responses") | {"status": status} for status, r in op["responses"].items()]
+    return {
+        "path": path,
+        "methods": ", ".join(m.upper() for m in ("get", "post") if m in item),
+        "id": op["operationId"],
+        "name": name,
+        "summary": op.get("x-summary-de") if lang == "de" and op.get("x-summary-de") else op["summary"],
+        "description": _inline_code(_localised(op, "description", lang)),
+        "tags": op.get("tags", []),
+        "params": [_param_view(_resolved(doc, p, "parameters"), lang) for p in op.get("parameters", [])],
+        "responses": [{"status": r["status"], "description": _inline_code(r["description"]),
+                       "types": list(r.get("content", {}))} for r in responses],  # fmt: skip
+        "example": external(path),
+        "page": url_for("queries.page", name=name) if path.startswith("/api/queries/") else None,
+    }
+
+
+def _param_view(p: dict, lang: str) -> dict:
+    schema = p["schema"]
+    items = schema.get("items", schema)
+    kind = f"array of {items['type']}" if schema.get("type") == "array" else schema["type"]
+    return {
+        "name": p["name"],
+        "type": kind + (f" ({items['format']})" if "format" in items else ""),
+        "enum": items.get("enum"),
+        "default": schema.get("default"),
+        "description": _inline_code(_localised(p, "description", lang)),
+        "multiple": schema.get("type") == "array",
+    }
 
 
 def _inline_code(text: str) -> Markup:

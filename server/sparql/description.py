@@ -5,8 +5,6 @@ or ``format=``). Browsers asking for HTML get the query editor.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, current_app, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
@@ -44,7 +42,8 @@ def new_graph(prefixes: bool = True) -> Graph:
 
 
 def rdf_response(g: Graph, *, etag_parts: tuple = ()) -> Response:
-    """Serialise ``g`` in the negotiated RDF format (``format=`` overrides ``Accept``)."""
+    """Serialise ``g`` in the negotiated RDF format (``format=`` overrides ``Accept``); its ETag names the build,
+    the base URL, the format and ``etag_parts``."""
     fmt = request.args.get("format")
     media = (
         formats.by_format_parameter("construct", fmt)
@@ -54,8 +53,7 @@ def rdf_response(g: Graph, *, etag_parts: tuple = ()) -> Response:
     if media not in DESCRIPTION_TYPES:
         media = formats.GRAPHS[0]
     rdflib_format = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml"}[media.name]
-    backend = current_app.extensions["ruhrkg"]
-    etag = '"' + hashlib.sha256(repr((backend.version, media.name, *etag_parts)).encode()).hexdigest()[:32] + '"'
+    etag = '"' + current_app.extensions["ruhrkg"].cache_key("rdf", base_url(), media.name, *etag_parts) + '"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
     body = g.serialize(format=rdflib_format, encoding="utf-8")
@@ -70,9 +68,7 @@ def service_description() -> Response:
     if "format" not in request.args and accept.quality("text/html") > max(
         accept.quality("text/turtle"), accept.quality("application/ld+json")
     ):
-        from ruhrkg.server.web.editor import editor_response
-
-        return editor_response()
+        return current_app.view_functions["editor.editor"]()  # the editor's view, without importing the web layer
     backend = current_app.extensions["ruhrkg"]
     base = base_url()
     g = new_graph()
@@ -110,6 +106,6 @@ def service_description() -> Response:
         g.add((ng, SD.graph, gg))
         g.add((gg, RDF.type, SD.Graph))
         g.add((gg, VOID.triples, Literal(n, datatype=XSD.integer)))
-    return rdf_response(g, etag_parts=("sd", base))
+    return rdf_response(g, etag_parts=("sd",))
 
 

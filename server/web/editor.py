@@ -7,27 +7,24 @@ the saved queries, and a plain form that GETs ``/sparql`` without JavaScript.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from flask import Blueprint, Response, render_template, request, url_for
 
 from ruhrkg.graph import saved
 from ruhrkg.mappings.vocab import PREFIXES, sparql_prologue
+from ruhrkg.server.sparql.description import base_url
 from ruhrkg.server.web import i18n
-from ruhrkg.server.web.meta import base_url
+from ruhrkg.server.web.render import conditional
 
 bp = Blueprint("editor", __name__)
 
-DEFAULT_QUERY = """SELECT ?forum ?number ?title ?lead
-WHERE {
-  ?forum a rk:Forum ;
-         rk:number ?number ;
-         dct:title ?title ;
-         rk:leadMinistry/rk:code ?lead .
-}
-ORDER BY ?number
-"""
+
+
+def default_query() -> str:
+    """Our prefixes, then the query of ``graph/rq/editor-default.rq`` (without its own PREFIX lines)."""
+    body = saved.internal("editor-default").body
+    return sparql_prologue() + "\n\n" + "".join(line + "\n" for line in body.splitlines() if not line.startswith("PREFIX"))
 
 
 def editor_response() -> Response:
@@ -44,12 +41,12 @@ def editor_response() -> Response:
         }
         for q in saved.load_all()
     ]
-    default_query = sparql_prologue() + "\n\n" + DEFAULT_QUERY
+    start = default_query()
     data = {
         "endpoint": endpoint_path,
         "prefixes": PREFIXES,
         "prefixesUrl": url_for("editor.editor_prefixes"),
-        "defaultQuery": default_query,
+        "defaultQuery": start,
         "queries": queries,
         "persistenceId": "ruhrkg_editor",
         "tabName": "Query" if lang == "en" else "Abfrage",
@@ -62,7 +59,7 @@ def editor_response() -> Response:
         endpoint_url=base_url() + endpoint_path,
         queries=queries,
         prefixes=PREFIXES,
-        form_query=text if text is not None else default_query,
+        form_query=text if text is not None else start,
     )
     resp = Response(html, mimetype="text/html")
     resp.headers["Vary"] = "Accept-Language, Cookie"
@@ -77,7 +74,4 @@ def editor():
 @bp.route("/editor/prefixes.json")
 def editor_prefixes():
     """Our prefixes as ``{prefix: namespace}`` (the format of prefix.cc), for the editor's autocompletion."""
-    resp = Response(json.dumps(PREFIXES, indent=1), mimetype="application/json")
-    resp.headers["ETag"] = '"' + hashlib.sha256(resp.get_data()).hexdigest()[:32] + '"'
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp.make_conditional(request)
+    return conditional(Response(json.dumps(PREFIXES, indent=1), mimetype="application/json"), "prefixes")

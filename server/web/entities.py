@@ -10,11 +10,11 @@ headers naming the other representations. The twin is
 - the ``rdfs:label`` of every resource those triples link to: their objects, subjects and predicates (the
   labels of the ontology's terms come from the ontology graph).
 
-One CONSTRUCT query (:data:`NEIGHBOURHOOD`, the entity bound by a substitution, never pasted into the text)
+One CONSTRUCT query (``graph/rq/entity-neighbourhood.rq``, the entity bound by a substitution, never pasted)
 fetches that plus the outgoing triples of every neighbour and their objects' labels, which the HTML page needs
 for its tables (a forum's events with venues and cities, its moderation team, a person's forums, the text of
 provenance excerpts). The twin is cut out of that graph, so page and twin agree. Rendered responses are cached
-per (dataset version, IRI, format, language) in the backend's result cache, which a rebuild empties.
+per (dataset version, base URL, IRI, format, language) in the backend's result cache, which a rebuild empties.
 
 The source document (``/id/source/steckbriefe-themenforen-2019``) is shown with numbered lines: ``#L9``
 anchors, one anchor per excerpt range so that the excerpts' ``#line=8,42`` fragments (RFC 5147) scroll there
@@ -28,134 +28,31 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 
-from ruhrkg.graph.build import packaged_source
 from ruhrkg.graph.formats import RDF_FORMATS, WITH_PREFIXES
+from ruhrkg.graph.query import qname
+from ruhrkg.graph.shared import packaged_source
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS, ID, PREFIXES, RK
-from ruhrkg.server.backend import CachedResult
 from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.render import RDF_TWINS, alternates, construct, negotiate, not_acceptable, respond
 
 bp = Blueprint("entities", __name__)
 
-# -- representations and content negotiation -------------------------------------------------------
-
-#: Every representation the pages offer: ``format=`` name -> (media type, link text, other spellings).
-FORMATS = {
-    "html": ("text/html", "HTML", ()),
-    "txt": ("text/plain", "Text", ("text", "plain")),
-    "turtle": ("text/turtle", "Turtle", ("ttl", "text/n3", "application/x-turtle")),
-    "jsonld": ("application/ld+json", "JSON-LD", ("json-ld", "json", "application/json")),
-    "ntriples": ("application/n-triples", "N-Triples", ("nt", "n-triples")),
-    "rdfxml": ("application/rdf+xml", "RDF/XML", ("rdf", "xml", "rdf+xml")),
-}
-MEDIA = {name: f[0] for name, f in FORMATS.items()}
-ALIASES = {alias: name for name, f in FORMATS.items() for alias in f[2]}
-RDF_TWINS = ("turtle", "jsonld", "ntriples", "rdfxml")
-
-
-def negotiate(offered: tuple[str, ...]) -> str | None:
-    """The representation to send: ``format=`` if given, else the best ``Accept`` match; None if none fits.
-
-    ``offered`` is in order of preference: it breaks ties, and a missing ``Accept`` gets its first entry.
-    """
-    fmt = request.args.get("format")
-    if fmt is not None:
-        fmt = fmt.strip().lower()
-        name = ALIASES.get(fmt) or next((n for n in offered if MEDIA[n] == fmt), fmt)
-        return name if name in offered else None
-    if not request.headers.get("Accept", "").strip():
-        return offered[0]
-    candidates = [MEDIA[n] for n in offered] + [m for m, n in ALIASES.items() if "/" in m and n in offered]
-    best = request.accept_mimetypes.best_match(candidates)
-    return None if best is None else ALIASES.get(best) or next(n for n in offered if MEDIA[n] == best)
-
-
-def alternates(offered: tuple[str, ...], current: str, href: Callable[[str], str]) -> list[dict]:
-    """``{type, href, name}`` of the other representations, for ``<link rel=alternate>`` and ``Link``."""
-    return [{"type": MEDIA[n], "href": href(n), "name": FORMATS[n][1]} for n in offered if n != current]
-
-
-def not_acceptable(offered: tuple[str, ...]) -> Response:
-    types = ", ".join(MEDIA[n] for n in offered)
-    return Response(f"406 Not Acceptable: this resource is available as {types}\n", 406, mimetype="text/plain")
-
-
-def respond(
-    key: tuple,
-    fmt: str,
-    make: Callable[[], bytes | None],
-    *,
-    links: list[dict] = (),
-    on_missing: Callable[[], Response] | None = None,
-) -> Response:
-    """A cached, conditional response: ``make()`` renders the body once per dataset version and ``key``.
-
-    ``make`` returns None for a resource that does not exist; ``on_missing`` answers then (default 404).
-    """
-    backend = current_app.extensions["ruhrkg"]
-    tag = backend.cache_key(*key)
-    media = MEDIA[fmt] + ("; charset=utf-8" if MEDIA[fmt].startswith("text/") else "")
-    headers = {"ETag": f'"{tag}"', "Vary": "Accept, Accept-Language, Cookie", "Cache-Control": "public, max-age=300"}
-    if links:
-        headers["Link"] = ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in links)
-    hit = backend.cache.get(tag)
-    if hit and request.if_none_match.contains_weak(tag):
-        return Response(status=304, headers=headers)
-    body = hit.body if hit else make()
-    if body is None:
-        return on_missing() if on_missing else abort(404)
-    if not hit:
-        backend.cache.put(tag, CachedResult("page", media, body))
-    return Response(body, content_type=media, headers=headers)
-
-
-# -- queries -----------------------------------------------------------------------------------------
-
-NEIGHBOURHOOD = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-CONSTRUCT {
-  ?e ?p ?o . ?p rdfs:label ?pl .
-  ?s ?q ?e . ?q rdfs:label ?ql .
-  ?n ?p2 ?o2 . ?o2 rdfs:label ?l2 .
-}
-WHERE {
-  { ?e ?p ?o OPTIONAL { ?p rdfs:label ?pl } }
-  UNION { ?s ?q ?e OPTIONAL { ?q rdfs:label ?ql } }
-  UNION { ?e ?p1 ?n . ?n ?p2 ?o2 OPTIONAL { ?o2 rdfs:label ?l2 } }
-  UNION { ?n ?p1 ?e . ?n ?p2 ?o2 OPTIONAL { ?o2 rdfs:label ?l2 } }
-}
-"""
 #: The graphs entity pages read: the data, the ontology (for labels of terms) and external links.
 ENTITY_GRAPHS = [str(GRAPHS["data"]), str(GRAPHS["ontology"]), str(GRAPHS["links"])]
 
 
-def construct(query: str, graphs: list[str], **iris_: str) -> list[ox.Triple]:
-    """Run a CONSTRUCT on the query workers, IRIs bound by substitution; the triples, parsed."""
-    subs = {name: ("iri", value) for name, value in iris_.items()}
-    result = current_app.extensions["ruhrkg"].execute(
-        query, result_format="ntriples", substitutions=subs, default_graph_uris=graphs
-    )
-    return list(ox.parse(b"".join(result.chunks), ox.RdfFormat.N_TRIPLES))
-
-
-def select(query: str, **values: tuple[str, str]) -> list[dict[str, str]]:
-    """Run a SELECT (default dataset) on the query workers; rows of ``{variable: value}`` (unbound left out)."""
-    result = current_app.extensions["ruhrkg"].execute(query, result_format="json", substitutions=values or None)
-    data = json.loads(b"".join(result.chunks))
-    return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
-
-
 def serialize(triples: Iterable[ox.Triple], fmt: str) -> bytes:
-    """Triples in one of :data:`RDF_TWINS`, sorted so that equal graphs give equal bytes."""
+    """Triples in one of :data:`~ruhrkg.server.web.render.RDF_TWINS`, sorted so that equal graphs give equal bytes."""
     rdf_format = RDF_FORMATS[fmt]
     prefixes = PREFIXES if rdf_format in WITH_PREFIXES else None
     return ox.serialize(sorted(triples, key=str), format=rdf_format, prefixes=prefixes)
@@ -181,25 +78,10 @@ SAME_AS = tuple(
     )
 )
 WIKIDATA = re.compile(r"http://www\.wikidata\.org/entity/(Q\d+)$")
-_PREFIXES_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 
 def rk(name: str) -> ox.NamedNode:
     return ox.NamedNode(str(getattr(RK, name)))
-
-
-def qname(iri: str) -> str:
-    """A prefixed name for ``iri`` if a known prefix fits, else ``<iri>``.
-
-    >>> qname("https://w3id.org/ruhrkg/def#Forum"), qname("https://w3id.org/ruhrkg/id/forum/14")
-    ('rk:Forum', 'forum:14')
-    >>> qname("https://example.org/a b")
-    '<https://example.org/a b>'
-    """
-    for prefix, ns in _PREFIXES_LONGEST_FIRST:
-        if iri.startswith(ns) and re.fullmatch(r"[\w.-]*", iri[len(ns) :]):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return f"<{iri}>"
 
 
 def href(iri: str) -> str:
@@ -542,7 +424,7 @@ def entity(rest: str):
     alts = alternates(offered, fmt, lambda n: url_for("entities.entity", rest=rest, format=n))
 
     def make() -> bytes | None:
-        h = Neighbourhood(iri, construct(NEIGHBOURHOOD, ENTITY_GRAPHS, e=iri), lang)
+        h = Neighbourhood(iri, construct("entity-neighbourhood", ENTITY_GRAPHS, e=iri), lang)
         if not h.exists:
             return None
         if fmt in RDF_TWINS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from flask import Blueprint, abort, current_app, send_file, url_for
+from flask import Blueprint, abort, send_file, url_for
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
@@ -19,6 +19,7 @@ from ruhrkg.graph.export import DUMP_FORMATS
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.mapper import LICENSE
 from ruhrkg.server.sparql.description import DCATDE, base_url, new_graph, rdf_response
+from ruhrkg.server.web import render
 
 bp = Blueprint("meta", __name__)
 
@@ -26,7 +27,7 @@ bp = Blueprint("meta", __name__)
 @bp.route("/.well-known/void")
 def void():
     """VoID and DCAT description of the dataset, its dumps and the endpoint."""
-    backend = current_app.extensions["ruhrkg"]
+    backend = render.backend()
     manifest = backend.build.manifest
     base = base_url()
     g = new_graph()
@@ -107,13 +108,13 @@ def void():
     g.add((svc, DCAT.servesDataset, d))
     g.add((svc, DCTERMS.license, LICENSE))
     g.add((d, DCAT.distribution, svc))
-    return rdf_response(g, etag_parts=("void", base))
+    return rdf_response(g, etag_parts=("void",))
 
 
 @bp.route("/downloads/")
 def downloads_index():
     """The dumps of the current build, as JSON."""
-    backend = current_app.extensions["ruhrkg"]
+    backend = render.backend()
     files = []
     for path in sorted(backend.build.downloads.iterdir()):
         files.append({"name": path.name, "url": url_for("meta.download", name=path.name, _external=True),
@@ -123,7 +124,7 @@ def downloads_index():
 
 @bp.route("/downloads/<name>")
 def download(name: str):
-    backend = current_app.extensions["ruhrkg"]
+    backend = render.backend()
     allowed = {p.name for p in backend.build.downloads.iterdir()}
     if name not in allowed:
         abort(404, description=f"no download named {name!r}; see /downloads/")

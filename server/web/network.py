@@ -1,157 +1,49 @@
-"""The ministry co-participation network (and persons-forums) and its downloads.
+"""The network pages and downloads; the networks themselves are built in :mod:`ruhrkg.graph.network`.
 
 Routes:
 
-- ``/network/ministries`` — ministries as nodes, an edge between two ministries weighted by the number of
-  forums they share. ``mode=all`` (default): both led or took part in the forum (the saved query
-  ``ministry-co-participation``); ``mode=lead``: one of them led the forum and the other took part, i.e. the
-  edges run from each forum's lead ministry to each of its participating ministries, and two ministries that
-  merely took part together are not joined. Interested ministries ("MWIDE ist interessiert") never count;
-  units such as Stk/Sport count as their ministry.
-- ``/network/persons`` — bipartite: persons and forums, an edge for each moderation (weight 1).
+- ``/network/ministries`` (``mode=all|lead``) and ``/network/persons``: the pages;
 - ``?focus=`` selects a node (``MWIDE``, ``person:ulrich-paetzel``, ``forum:04``) or an edge (two node ids
   joined by ``~``: ``MKW~MWIDE``), so a URL reproduces the exact view; the page renders the selection's forums
   server-side, and ``/network/<kind>/details`` renders the same panel alone for the page's script.
-- ``/network/<kind>.json|.graphml|.gexf|.csv`` — the data for the chosen mode: JSON, GraphML, GEXF 1.3 and a
+- ``/network/<kind>.json|.graphml|.gexf|.csv``: the data for the chosen mode: JSON, GraphML, GEXF 1.3 and a
   CSV edge list (``Source,Target,Weight,Forums``) for Gephi, networkx, spreadsheets.
 
-The networks are computed from SPARQL results of the current build (through the query workers, cached per
+The networks are computed from SPARQL results of the current build (through the query service, cached per
 build like every result), so they always match the saved queries.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
-from itertools import combinations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from ruhrkg.mappings.vocab import BASE, ID
-from ruhrkg.server.backend import CachedResult
+from ruhrkg.graph.network import (
+    DEFINITIONS,
+    DOWNLOADS,
+    KINDS,
+    MODE_NAMES,
+    MODES,
+    Network,
+    as_csv,
+    as_gexf,
+    as_graphml,
+    as_json,
+    ministry_network,
+    person_network,
+)
+from ruhrkg.graph.query import values
+from ruhrkg.mappings.vocab import BASE
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.web import i18n
+from ruhrkg.server.web.render import backend, conditional, select
 
 bp = Blueprint("network", __name__)
 
-KINDS = ("ministries", "persons")
-MODES = {"ministries": ("all", "lead"), "persons": ("moderation",)}
-EDGE_SEPARATOR = "~"
-GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-GEXF_NS = "http://gexf.net/1.3"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-DOWNLOADS = {
-    "json": "application/json",
-    "graphml": "application/graphml+xml; charset=utf-8",
-    "gexf": "application/gexf+xml; charset=utf-8",
-    "csv": "text/csv; charset=utf-8; header=present",
-}
 
-DEFINITIONS = {
-    ("ministries", "all"): {
-        "de": "Alle Beteiligungen: Eine Kante verbindet zwei Ressorts, die federführend oder beteiligt im selben "
-        "Themenforum mitwirkten; ihr Gewicht ist die Zahl solcher Foren (wie in der gespeicherten Abfrage "
-        "ministry-co-participation). Interessierte Ressorts zählen nicht; Einheiten wie Stk/Sport zählen als "
-        "ihr Ressort.",
-        "en": "All participation: an edge joins two ministries that led or took part in the same forum; its weight "
-        "is the number of such forums (as in the saved query ministry-co-participation). Interested ministries "
-        "do not count; units such as Stk/Sport count as their ministry.",
-    },
-    ("ministries", "lead"): {
-        "de": "Nur Federführung: Eine Kante verbindet das federführende Ressort eines Themenforums mit jedem daran "
-        "beteiligten Ressort; ihr Gewicht ist die Zahl der Foren, in denen eines der beiden federführend war und "
-        "das andere beteiligt. Zwei nur beteiligte Ressorts sind nicht verbunden.",
-        "en": "Lead only: an edge joins a forum's lead ministry with each ministry taking part in it; its weight is "
-        "the number of forums in which one of the two led and the other took part. Two ministries that merely "
-        "took part together are not joined.",
-    },
-    ("persons", "moderation"): {
-        "de": "Personen und Themenforen: Eine Kante verbindet eine Person mit jedem Themenforum, das sie moderiert "
-        "hat (mit Funktion und vertretener Organisation, wie gedruckt).",
-        "en": "Persons and forums: an edge joins a person with each forum they moderated (with the position and the "
-        "organisation represented, as printed).",
-    },
-}
-MODE_NAMES = {
-    "all": {"de": "Alle Beteiligungen", "en": "All participation"},
-    "lead": {"de": "Nur Federführung", "en": "Lead only"},
-    "moderation": {"de": "Moderation", "en": "Moderation"},
-}
-
-_PROLOGUE = """PREFIX rk: <https://w3id.org/ruhrkg/def#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dct: <http://purl.org/dc/terms/>
-"""
-MINISTRIES_QUERY = (
-    _PROLOGUE
-    + """SELECT ?forum ?number ?title ?ministry ?code ?role ?nameDe ?nameEn
-WHERE {
-  ?forum a rk:Forum ;
-         rk:number ?number ;
-         dct:title ?title .
-  { ?forum rk:leadMinistry ?ministry . BIND("lead" AS ?role) }
-  UNION
-  { ?forum rk:participatingMinistry ?ministry . BIND("participating" AS ?role) }
-  ?ministry rk:code ?code .
-  OPTIONAL { ?ministry rdfs:label ?nameDe FILTER(LANGMATCHES(LANG(?nameDe), "de")) }
-  OPTIONAL { ?ministry rdfs:label ?nameEn FILTER(LANGMATCHES(LANG(?nameEn), "en")) }
-}
-ORDER BY ?number ?role ?code
-"""
-)
-PERSONS_QUERY = (
-    _PROLOGUE
-    + """SELECT ?person ?name ?forum ?number ?title ?lead ?order ?position ?organization
-WHERE {
-  ?membership a rk:ForumMembership ;
-              rk:role <https://w3id.org/ruhrkg/id/role/moderator> ;
-              rk:membershipIn ?forum ;
-              rk:member ?person ;
-              rk:listPosition ?order .
-  ?person rdfs:label ?name .
-  ?forum rk:number ?number ;
-         dct:title ?title .
-  OPTIONAL { ?forum rk:leadMinistry/rk:code ?lead }
-  OPTIONAL { ?membership rk:position ?position }
-  OPTIONAL { ?membership rk:representing/rdfs:label ?organization }
-}
-ORDER BY ?number ?order
-"""
-)
-
-
-# --------------------------------------------------------------------------- the networks
-
-
-@dataclass
-class Network:
-    """Nodes and weighted, undirected edges, with the forums they refer to (numbers -> forum records)."""
-
-    kind: str
-    mode: str
-    nodes: dict[str, dict] = field(default_factory=dict)
-    edges: dict[str, dict] = field(default_factory=dict)
-    forums: dict[int, dict] = field(default_factory=dict)
-    #: exported attributes: (name, GraphML type, GEXF type), values taken from node/edge ``attrs``
-    node_attributes: tuple[tuple[str, str, str], ...] = ()
-    edge_attributes: tuple[tuple[str, str, str], ...] = ()
-
-    def edge_id(self, a: str, b: str) -> str:
-        return EDGE_SEPARATOR.join(sorted((a, b)))
-
-    def resolve(self, focus: str | None) -> tuple[str | None, str | None]:
-        """(``"node"``/``"edge"``/None, the normalised id) for a ``focus=`` value; unknown ids give (None, None)."""
-        if not focus:
-            return None, None
-        if EDGE_SEPARATOR in focus:
-            a, _, b = focus.partition(EDGE_SEPARATOR)
-            eid = self.edge_id(a.strip(), b.strip())
-            return ("edge", eid) if eid in self.edges else (None, None)
-        return ("node", focus) if focus in self.nodes else (None, None)
+def _rows(name: str) -> list[dict[str, str]]:
+    return values(select(name))
 
 
 def _local(iri: str) -> str:
@@ -161,202 +53,6 @@ def _local(iri: str) -> str:
     return iri
 
 
-def _curie(iri: str) -> str:
-    """``https://w3id.org/ruhrkg/id/person/x`` -> ``person:x`` (the prefixes of :data:`PREFIXES`)."""
-    kind, _, key = iri[len(ID) :].partition("/")
-    return f"{kind}:{key}"
-
-
-def _select(query: str) -> list[dict[str, str]]:
-    """Rows of a SELECT on the current build (values as strings), through the query workers and the result cache."""
-    backend = current_app.extensions["ruhrkg"]
-    key = backend.cache_key("network", query)
-    cached = backend.cache.get(key)
-    if cached is None:
-        result = backend.execute(query, result_format="json")
-        body = b"".join(result.chunks)
-        backend.cache.put(key, CachedResult(result.form, result.media_type, body))
-    else:
-        body = cached.body
-    data = json.loads(body)
-    return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
-
-
-def _forum(number: int, iri: str, title: str) -> dict:
-    return {"number": number, "key": f"{number:02d}", "title": title, "iri": iri, "url": _local(iri)}
-
-
-def ministry_network(mode: str) -> Network:
-    """The ministry network for ``mode`` (``all`` or ``lead``), see the module docstring."""
-    net = Network(
-        "ministries",
-        mode,
-        node_attributes=(
-            ("label", "string", "string"),
-            ("name_de", "string", "string"),
-            ("name_en", "string", "string"),
-            ("iri", "string", "string"),
-            ("forums_led", "string", "string"),
-            ("forums_participating", "string", "string"),
-            ("forum_count", "int", "integer"),
-        ),
-        edge_attributes=(("weight", "double", None), ("forums", "string", "string")),
-    )
-    members: dict[int, dict[str, set[str]]] = {}
-    seen: set[tuple] = set()
-    for row in _select(MINISTRIES_QUERY):
-        number, code = int(row["number"]), row["code"]
-        if (number, code, row["role"]) in seen:  # a second label or title gives a second row
-            continue
-        seen.add((number, code, row["role"]))
-        if number not in net.forums:
-            net.forums[number] = _forum(number, row["forum"], row["title"]) | {"lead": []}
-        node = net.nodes.setdefault(
-            code,
-            {
-                "id": code,
-                "label": code,
-                "kind": "ministry",
-                "names": {"de": row.get("nameDe", code), "en": row.get("nameEn", row.get("nameDe", code))},
-                "iri": row["ministry"],
-                "url": _local(row["ministry"]),
-                "lead": [],
-                "participating": [],
-            },
-        )
-        node[row["role"]].append(number)
-        if row["role"] == "lead":
-            net.forums[number]["lead"].append(code)
-        members.setdefault(number, {"lead": set(), "participating": set()})[row["role"]].add(code)
-    for number, roles in sorted(members.items()):
-        if mode == "all":
-            pairs = combinations(sorted(roles["lead"] | roles["participating"]), 2)
-        else:
-            pairs = ((lead, other) for lead in roles["lead"] for other in roles["participating"] if other != lead)
-        for a, b in pairs:
-            eid = net.edge_id(a, b)
-            source, target = eid.split(EDGE_SEPARATOR)
-            edge = net.edges.setdefault(eid, {"id": eid, "source": source, "target": target, "forums": []})
-            if number not in edge["forums"]:
-                edge["forums"].append(number)
-    net.nodes = dict(sorted(net.nodes.items()))
-    _finish(net)
-    for node in net.nodes.values():
-        node["forums"] = sorted(set(node["lead"]) | set(node["participating"]))
-        node["attrs"] = {
-            "label": node["label"],
-            "name_de": node["names"]["de"],
-            "name_en": node["names"]["en"],
-            "iri": node["iri"],
-            "forums_led": _numbers(node["lead"]),
-            "forums_participating": _numbers(node["participating"]),
-            "forum_count": len(node["forums"]),
-        }
-    return net
-
-
-def person_network() -> Network:
-    """Persons and forums, an edge per moderation."""
-    net = Network(
-        "persons",
-        "moderation",
-        node_attributes=(
-            ("label", "string", "string"),
-            ("kind", "string", "string"),
-            ("iri", "string", "string"),
-            ("title", "string", "string"),
-            ("lead_ministry", "string", "string"),
-            ("forum_count", "int", "integer"),
-        ),
-        edge_attributes=(
-            ("weight", "double", None),
-            ("forums", "string", "string"),
-            ("position", "string", "string"),
-            ("organization", "string", "string"),
-        ),
-    )
-    persons: dict[str, dict] = {}
-    for row in _select(PERSONS_QUERY):
-        number = int(row["number"])
-        fid = _curie(row["forum"])
-        if number not in net.forums:
-            net.forums[number] = _forum(number, row["forum"], row["title"]) | {
-                "lead": [row["lead"]] if "lead" in row else []
-            }
-            net.nodes[fid] = {
-                "id": fid,
-                "label": f"{number:02d}",
-                "kind": "forum",
-                "names": {"de": f"Themenforum {number:02d}", "en": f"Thematic forum {number:02d}"},
-                "title": row["title"],
-                "iri": row["forum"],
-                "url": _local(row["forum"]),
-                "forums": [number],
-                "lead_ministry": row.get("lead", ""),
-            }
-        pid = _curie(row["person"])
-        eid = net.edge_id(pid, fid)
-        if eid in net.edges:  # a second label or title gives a second row
-            continue
-        person = persons.setdefault(
-            pid,
-            {
-                "id": pid,
-                "label": row["name"],
-                "kind": "person",
-                "names": {"de": row["name"], "en": row["name"]},
-                "iri": row["person"],
-                "url": _local(row["person"]),
-                "forums": [],
-            },
-        )
-        person["forums"].append(number)
-        net.edges[eid] = {
-            "id": eid,
-            "source": pid,
-            "target": fid,
-            "forums": [number],
-            "position": row.get("position", ""),
-            "organization": row.get("organization", ""),
-        }
-    net.nodes = dict(sorted(net.nodes.items(), key=lambda kv: kv[1]["forums"][0])) | dict(
-        sorted(persons.items(), key=lambda kv: kv[1]["label"])
-    )
-    _finish(net)
-    for node in net.nodes.values():
-        node["attrs"] = {
-            "label": node["label"] if node["kind"] == "person" else node["names"]["de"],
-            "kind": node["kind"],
-            "iri": node["iri"],
-            "title": node.get("title", ""),
-            "lead_ministry": node.get("lead_ministry", ""),
-            "forum_count": len(node["forums"]),
-        }
-    for edge in net.edges.values():
-        edge["attrs"]["position"] = edge["position"]
-        edge["attrs"]["organization"] = edge["organization"]
-    return net
-
-
-def _numbers(numbers) -> str:
-    return ";".join(str(n) for n in sorted(numbers))
-
-
-def _finish(net: Network) -> None:
-    """Weights, edge order (heaviest first, then by ids), degrees."""
-    for edge in net.edges.values():
-        edge["forums"].sort()
-        edge["weight"] = len(edge["forums"])
-        edge["attrs"] = {"weight": float(edge["weight"]), "forums": _numbers(edge["forums"])}
-    net.edges = dict(sorted(net.edges.items(), key=lambda kv: (-kv[1]["weight"], kv[1]["source"], kv[1]["target"])))
-    for node in net.nodes.values():
-        node["degree"] = node["strength"] = 0
-    for edge in net.edges.values():
-        for end in (edge["source"], edge["target"]):
-            net.nodes[end]["degree"] += 1
-            net.nodes[end]["strength"] += edge["weight"]
-
-
 def load(kind: str, mode: str | None) -> Network:
     if kind not in KINDS:
         abort(404)
@@ -364,135 +60,12 @@ def load(kind: str, mode: str | None) -> Network:
     mode = mode or modes[0]
     if mode not in modes:
         abort(400, description=f"mode={mode!r} is unknown for the {kind} network; use one of {', '.join(modes)}")
-    return ministry_network(mode) if kind == "ministries" else person_network()
+    return ministry_network(mode, _rows, _local) if kind == "ministries" else person_network(_rows, _local)
 
 
-# --------------------------------------------------------------------------- serialisations
-
-
-def as_json(net: Network) -> dict:
-    """The network as a JSON document (language-independent)."""
-
-    def public(item: dict) -> dict:
-        return {k: v for k, v in item.items() if k != "attrs"}
-
-    return {
-        "network": net.kind,
-        "mode": net.mode,
-        "modes": {m: {"name": MODE_NAMES[m], "definition": DEFINITIONS[(net.kind, m)]} for m in MODES[net.kind]},
-        "version": current_app.extensions["ruhrkg"].version,
-        "nodes": [public(n) for n in net.nodes.values()],
-        "edges": [public(e) for e in net.edges.values()],
-        "forums": {str(n): f for n, f in sorted(net.forums.items())},
-        "downloads": {fmt: _download_url(net, fmt) for fmt in DOWNLOADS},
-    }
-
-
-def as_graphml(net: Network) -> bytes:
-    ET.register_namespace("", GRAPHML_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    root = ET.Element(
-        f"{{{GRAPHML_NS}}}graphml",
-        {f"{{{XSI_NS}}}schemaLocation": f"{GRAPHML_NS} http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd"},
-    )
-    for scope, attributes in (("node", net.node_attributes), ("edge", net.edge_attributes)):
-        for name, gtype, _ in attributes:
-            ET.SubElement(
-                root,
-                f"{{{GRAPHML_NS}}}key",
-                {"id": f"{scope[0]}_{name}", "for": scope, "attr.name": name, "attr.type": gtype},
-            )
-    graph = ET.SubElement(
-        root, f"{{{GRAPHML_NS}}}graph", {"id": f"ruhrkg-{net.kind}-{net.mode}", "edgedefault": "undirected"}
-    )
-    for node in net.nodes.values():
-        el = ET.SubElement(graph, f"{{{GRAPHML_NS}}}node", {"id": node["id"]})
-        _graphml_data(el, "n", net.node_attributes, node["attrs"])
-    for edge in net.edges.values():
-        el = ET.SubElement(
-            graph, f"{{{GRAPHML_NS}}}edge", {"id": edge["id"], "source": edge["source"], "target": edge["target"]}
-        )
-        _graphml_data(el, "e", net.edge_attributes, edge["attrs"])
-    return _xml(root)
-
-
-def _graphml_data(el: ET.Element, scope: str, attributes, values: dict) -> None:
-    for name, _, _ in attributes:
-        value = values.get(name)
-        if value not in (None, ""):
-            ET.SubElement(el, f"{{{GRAPHML_NS}}}data", {"key": f"{scope}_{name}"}).text = str(value)
-
-
-def as_gexf(net: Network) -> bytes:
-    """GEXF 1.3 (Gephi's native format); the edge weight is GEXF's own ``weight``."""
-    ET.register_namespace("", GEXF_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    backend = current_app.extensions["ruhrkg"]
-    root = ET.Element(
-        f"{{{GEXF_NS}}}gexf",
-        {"version": "1.3", f"{{{XSI_NS}}}schemaLocation": f"{GEXF_NS} http://gexf.net/1.3/gexf.xsd"},
-    )
-    meta = ET.SubElement(root, f"{{{GEXF_NS}}}meta", {"lastmodifieddate": backend.build.manifest["built_at"][:10]})
-    ET.SubElement(meta, f"{{{GEXF_NS}}}creator").text = f"ruhrkg {backend.version}"
-    ET.SubElement(meta, f"{{{GEXF_NS}}}keywords").text = "Ruhr-Konferenz, Themenforen, " + net.kind
-    ET.SubElement(meta, f"{{{GEXF_NS}}}description").text = DEFINITIONS[(net.kind, net.mode)]["en"]
-    graph = ET.SubElement(root, f"{{{GEXF_NS}}}graph", {"defaultedgetype": "undirected", "mode": "static"})
-    for scope, attributes in (("node", net.node_attributes), ("edge", net.edge_attributes)):
-        attrs = ET.SubElement(graph, f"{{{GEXF_NS}}}attributes", {"class": scope, "mode": "static"})
-        for name, _, xtype in attributes:
-            if xtype and name != "label":
-                ET.SubElement(attrs, f"{{{GEXF_NS}}}attribute", {"id": name, "title": name, "type": xtype})
-    nodes = ET.SubElement(graph, f"{{{GEXF_NS}}}nodes")
-    for node in net.nodes.values():
-        el = ET.SubElement(nodes, f"{{{GEXF_NS}}}node", {"id": node["id"], "label": str(node["attrs"]["label"])})
-        _gexf_values(el, net.node_attributes, node["attrs"])
-    edges = ET.SubElement(graph, f"{{{GEXF_NS}}}edges")
-    for edge in net.edges.values():
-        el = ET.SubElement(
-            edges,
-            f"{{{GEXF_NS}}}edge",
-            {
-                "id": edge["id"],
-                "source": edge["source"],
-                "target": edge["target"],
-                "weight": str(float(edge["weight"])),
-            },
-        )
-        _gexf_values(el, net.edge_attributes, edge["attrs"])
-    return _xml(root)
-
-
-def _gexf_values(el: ET.Element, attributes, values: dict) -> None:
-    present = [(n, values.get(n)) for n, _, xtype in attributes if xtype and n != "label"]
-    present = [(n, v) for n, v in present if v not in (None, "")]
-    if present:
-        box = ET.SubElement(el, f"{{{GEXF_NS}}}attvalues")
-        for name, value in present:
-            ET.SubElement(box, f"{{{GEXF_NS}}}attvalue", {"for": name, "value": str(value)})
-
-
-def _xml(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def as_csv(net: Network) -> bytes:
-    """An edge list: ``Source,Target,Weight,Forums`` (forum numbers separated by ``;``), plus edge attributes."""
-    extra = [name for name, _, _ in net.edge_attributes if name not in ("weight", "forums")]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Source", "Target", "Weight", "Forums", *(name.capitalize() for name in extra)])
-    for edge in net.edges.values():
-        writer.writerow(
-            [
-                edge["source"],
-                edge["target"],
-                edge["weight"],
-                _numbers(edge["forums"]),
-                *(edge["attrs"][n] for n in extra),
-            ]
-        )
-    return out.getvalue().encode("utf-8")
+def _json(net: Network) -> dict:
+    downloads = {fmt: _download_url(net, fmt) for fmt in DOWNLOADS}
+    return as_json(net, version=backend().version, downloads=downloads)
 
 
 def _download_url(net: Network, fmt: str) -> str:
@@ -506,13 +79,6 @@ def _download_url(net: Network, fmt: str) -> str:
 @bp.errorhandler(QueryServiceError)
 def _query_error(e: QueryServiceError):
     return Response(f"{e.status} {e.message}\n", status=e.status, mimetype="text/plain")
-
-
-def _conditional(resp: Response, *parts) -> Response:
-    backend = current_app.extensions["ruhrkg"]
-    resp.set_etag(hashlib.sha256(repr((backend.version, *parts)).encode()).hexdigest()[:32])
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp.make_conditional(request)
 
 
 @bp.route("/network/")
@@ -556,7 +122,7 @@ def _page(kind: str) -> Response:
     net = load(kind, request.args.get("mode"))
     focus = request.args.get("focus", "").strip() or None
     ctx = _context(net, focus)
-    data = as_json(net) | {
+    data = _json(net) | {
         "focus": ctx["focus_id"],
         "lang": ctx["lang"],
         "details": url_for("network.details", kind=kind),
@@ -565,7 +131,7 @@ def _page(kind: str) -> Response:
     html = render_template("network.html", data=data, **ctx)
     resp = Response(html, mimetype="text/html")
     resp.headers["Vary"] = "Accept-Language, Cookie"
-    return _conditional(resp, "page", kind, net.mode, focus, ctx["lang"])
+    return conditional(resp, "page", kind, net.mode, focus, ctx["lang"])
 
 
 @bp.route("/network/<any(ministries, persons):kind>/details")
@@ -575,18 +141,20 @@ def details(kind: str):
     ctx = _context(net, request.args.get("focus", "").strip() or None)
     resp = Response(render_template("network_details.html", **ctx), mimetype="text/html")
     resp.headers["Vary"] = "Accept-Language, Cookie"
-    return _conditional(resp, "details", kind, net.mode, ctx["focus"], ctx["lang"])
+    return conditional(resp, "details", kind, net.mode, ctx["focus"], ctx["lang"])
 
 
 @bp.route("/network/<any(ministries, persons):kind>.<any(json, graphml, gexf, csv):fmt>")
 def data(kind: str, fmt: str):
     net = load(kind, request.args.get("mode"))
     if fmt == "json":
-        body = json.dumps(as_json(net), ensure_ascii=False, indent=1).encode("utf-8")
+        body = json.dumps(_json(net), ensure_ascii=False, indent=1).encode("utf-8")
+    elif fmt == "gexf":
+        body = as_gexf(net, version=backend().version, built=backend().build.manifest["built_at"])
     else:
-        body = {"graphml": as_graphml, "gexf": as_gexf, "csv": as_csv}[fmt](net)
+        body = {"graphml": as_graphml, "csv": as_csv}[fmt](net)
     resp = Response(body, content_type=DOWNLOADS[fmt])
     if fmt != "json":
         name = f"ruhrkg-{kind}" + (f"-{net.mode}" if len(MODES[kind]) > 1 else "") + f".{fmt}"
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return _conditional(resp, "data", kind, net.mode, fmt)
+    return conditional(resp, "data", kind, net.mode, fmt)

@@ -1,7 +1,7 @@
 """Home (``/``), about (``/about``) and the ontology documentation (``/def``, ``/def/shapes``).
 
 Every page is rendered on the server (no JavaScript needed), in German or English, and cached per
-(dataset version, page, language) in the backend's result cache. ``/def`` documents every term of the
+(dataset version, base URL, page, language) in the backend's result cache. ``/def`` documents every term of the
 packaged ontology (``ontology/ruhrkg.ttl``) under an anchor named by its local name, so that the terms'
 IRIs (``https://w3id.org/ruhrkg/def#Forum``) land on their documentation; its RDF twin is the ontology
 itself in Turtle (the file as written), JSON-LD, N-Triples or RDF/XML.
@@ -13,39 +13,30 @@ import functools
 from importlib import metadata, resources
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, render_template, url_for
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from ruhrkg.graph.build import ontology_graph
+from ruhrkg.graph.query import qname, rows, values
 from ruhrkg.graph.saved import load as load_saved_query
+from ruhrkg.graph.shared import ontology_graph
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS
-from ruhrkg.server.web.entities import (
+from ruhrkg.server.web.entities import href, serialize
+from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.render import (
     RDF_TWINS,
     alternates,
-    href,
+    backend,
     negotiate,
     not_acceptable,
-    qname,
     respond,
     select,
-    serialize,
+    select_json,
 )
-from ruhrkg.server.web.i18n import current_lang
 
 bp = Blueprint("pages", __name__)
 
-FORUMS = """PREFIX rk: <https://w3id.org/ruhrkg/def#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?forum ?number ?title ?lead ?code ?leadde ?leaden WHERE {
-  ?forum a rk:Forum ; rk:number ?number ; dct:title ?title ; rk:leadMinistry ?lead .
-  ?lead rk:code ?code .
-  OPTIONAL { ?lead rdfs:label ?leadde FILTER(LANG(?leadde) = "de") }
-  OPTIONAL { ?lead rdfs:label ?leaden FILTER(LANG(?leaden) = "en") }
-}
-ORDER BY ?number"""
 TOP_PAIRS = 5  # ministry pairs on the home page
 
 
@@ -65,11 +56,11 @@ def home():
     """What the dataset is, its counts, the forums, the most frequent ministry pairs, and links to everything."""
 
     def context() -> dict:
-        pairs = select(load_saved_query("ministry-co-participation").body)[:TOP_PAIRS]
+        pairs = values(rows(select_json(load_saved_query("ministry-co-participation").text)))[:TOP_PAIRS]
         for p in pairs:
             p["a_href"], p["b_href"] = (href(str(iris.ministry(p[k]))) for k in ("ministryA", "ministryB"))
-        manifest = current_app.extensions["ruhrkg"].build.manifest
-        return {"forums": select(FORUMS), "pairs": pairs, "manifest": manifest, "href": href}
+        manifest = backend().build.manifest
+        return {"forums": values(select("home-forums")), "pairs": pairs, "manifest": manifest, "href": href}
 
     return _page("home", context)
 
@@ -79,7 +70,7 @@ def about():
     """Method, licences, how to cite, the named graphs, where the code lives."""
 
     def context() -> dict:
-        manifest = current_app.extensions["ruhrkg"].build.manifest
+        manifest = backend().build.manifest
         graphs = [(name, str(iri), manifest.get("triples", {}).get(name)) for name, iri in GRAPHS.items()]
         return {"graphs": graphs, "manifest": manifest, "project_urls": _project_urls()}
 
@@ -207,7 +198,7 @@ def ontology():
     alts = alternates(offered, fmt, lambda n: url_for("pages.ontology", format=n))
     if fmt in RDF_TWINS:
         return respond(("def", fmt), fmt, lambda: _ontology_as(fmt), links=alts)
-    partitions = current_app.extensions["ruhrkg"].build.manifest.get("partitions", {})
+    partitions = backend().build.manifest.get("partitions", {})
     usage = {**partitions.get("classes", {}), **partitions.get("properties", {})}
 
     def make() -> bytes:
