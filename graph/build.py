@@ -20,7 +20,7 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, remote, rules, store, terms, validate
+from ruhrkg.graph import dataset, export, reason, remote, rules, store, terms, validate
 from ruhrkg.mappings import gazetteer as gazetteers
 from ruhrkg.mappings import links as linking
 from ruhrkg.mappings import mapper
@@ -183,15 +183,16 @@ def build(
     built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     counts = {name: len(set(data.subjects(RDF.type, cls))) for name, cls in COUNTED.items()}
     entities = len({s for s in data.subjects(RDF.type, None)})
-    description = list(
-        mapper.dataset_triples(
-            version=version,
-            build_time=built_at,
-            triples=len(data),
-            class_counts={cls: counts[name] for name, cls in COUNTED.items()},
-            entities=entities,
-        )
+    dates = sorted(o.toPython() for p in (RK.startDate, RK.endDate) for o in data.objects(None, p))
+    described = dataset.Facts(
+        version=version,
+        built_at=built_at,
+        triples=len(data),
+        entities=entities,
+        class_counts={str(cls): counts[name] for name, cls in COUNTED.items()},
+        temporal=(dates[0], dates[-1]) if dates else None,
     )
+    description = dataset.description(described, settings=dataset.Settings.from_env())
     for t in description:
         data.add(t)
     lap("describe")
@@ -209,6 +210,7 @@ def build(
 
     facts = {
         "counts": counts,
+        "dataset": described.to_manifest(),
         "links": _link_counts(linked),
         "partitions": _partitions(data),
         "reasoner": engine,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.gazetteer import Gazetteer
@@ -19,6 +19,13 @@ from ruhrkg.mappings.records import Document, Event, Forum, Moderator, Span
 from ruhrkg.mappings.vocab import PREFIXES, RK
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+#: The Dublin Core terms whose range is a resource get resources: the EU authority tables for language and file
+#: type (the vocabularies DCAT-AP asks for), IANA for the media type, an agent for the publisher.
+LANGUAGE_DE = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
+FILE_TYPE_TXT = URIRef("http://publications.europa.eu/resource/authority/file-type/TXT")
+MEDIA_TYPE_TEXT = URIRef("https://www.iana.org/assignments/media-types/text/plain")
+GOVERNMENT = "landesregierung-nrw"
 
 
 def de(text: str) -> Literal:
@@ -49,6 +56,7 @@ def to_graph(doc: Document, *, gazetteer: Gazetteer | None = None) -> Graph:
 
 def document_triples(doc: Document, *, gazetteer: Gazetteer) -> Iterator[Triple]:
     yield from source_triples(doc)
+    yield from agent_triples()
     yield from conference_triples()
     used = _Used()
     for forum in doc.forums:
@@ -76,11 +84,21 @@ def source_triples(doc: Document) -> Iterator[Triple]:
     yield s, DCTERMS.title, de(doc.title)
     if doc.date:
         yield s, DCTERMS.issued, Literal(doc.date, datatype=XSD.date)
-    yield s, DCTERMS.language, Literal("de")
-    yield s, DCTERMS.format, Literal("text/plain; charset=utf-8")
-    yield s, DCTERMS.publisher, de("Landesregierung Nordrhein-Westfalen")
+    yield s, DCTERMS.language, LANGUAGE_DE
+    yield s, DCTERMS.format, FILE_TYPE_TXT
+    yield s, DCAT.mediaType, MEDIA_TYPE_TEXT
+    yield s, DCTERMS.publisher, iris.agent(GOVERNMENT)
     yield s, RK.lineCount, integer(len(doc.lines))
     yield s, RK.sha256, Literal(doc.sha256)
+
+
+def agent_triples() -> Iterator[Triple]:
+    """The publisher of the source document, an agent (Dublin Core's range of ``dct:publisher``)."""
+    a = iris.agent(GOVERNMENT)
+    yield a, RDF.type, FOAF.Organization
+    yield a, RDFS.label, de("Landesregierung Nordrhein-Westfalen")
+    yield a, RDFS.label, en("Government of North Rhine-Westphalia")
+    yield a, FOAF.name, de("Landesregierung Nordrhein-Westfalen")
 
 
 def excerpt_triples(doc: Document, span: Span) -> Iterator[Triple]:
@@ -311,50 +329,3 @@ def role_triples() -> Iterator[Triple]:
 def triples_sorted(triples: Iterable[Triple]) -> list[Triple]:
     """Triples in a canonical order (by N-Triples text), for stable output."""
     return sorted(triples, key=lambda t: tuple(x.n3() for x in t))
-
-
-# -- dataset description --------------------------------------------------
-LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-
-
-def dataset_triples(
-    *,
-    version: str,
-    build_time,
-    triples: int,
-    class_counts: dict[URIRef, int],
-    entities: int,
-) -> Iterator[Triple]:
-    """The description of a build's dataset (VoID and DCAT), part of the data graph.
-
-    Counts describe the facts of the data graph, not this description itself.
-    """
-    from rdflib.namespace import DCAT, OWL, VOID
-
-    d = iris.dataset()
-    yield d, RDF.type, VOID.Dataset
-    yield d, RDF.type, DCAT.Dataset
-    yield d, RDFS.label, de("Ruhr-Konferenz: Wissensgraph der 20 Themenforen")
-    yield d, RDFS.label, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
-    yield d, DCTERMS.title, de("Ruhr-Konferenz: Wissensgraph der 20 Themenforen")
-    yield d, DCTERMS.title, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
-    yield (
-        d,
-        DCTERMS.description,
-        en(
-            "Every forum, ministry, person, role, event, venue and date printed in the Steckbriefe der 20 Themenforen "
-            "(1 June 2019), as linked data, each fact traceable to its lines in the source."
-        ),
-    )
-    yield d, DCTERMS.source, iris.source()
-    yield d, DCTERMS.license, LICENSE
-    yield d, DCTERMS.language, Literal("de")
-    yield d, PROV.generatedAtTime, Literal(build_time, datatype=XSD.dateTime)
-    yield d, OWL.versionInfo, Literal(version)
-    yield d, VOID.triples, integer(triples)
-    yield d, VOID.entities, integer(entities)
-    for cls, n in sorted(class_counts.items()):
-        part = iris.class_partition(cls.split("#")[-1])
-        yield d, VOID.classPartition, part
-        yield part, VOID["class"], cls
-        yield part, VOID.entities, integer(n)

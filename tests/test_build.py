@@ -175,10 +175,10 @@ def test_named_graphs_and_manifest(built, store):
 
 
 def test_dataset_description_is_in_the_graph(store, built):
-    q = """PREFIX void: <http://rdfs.org/ns/void#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+    q = """PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
     PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dct: <http://purl.org/dc/terms/>
     SELECT ?version ?time ?source ?n WHERE {
-      ?d owl:versionInfo ?version ; prov:generatedAtTime ?time ; dct:source ?source ;
+      ?d dcat:version ?version ; prov:generatedAtTime ?time ; prov:wasDerivedFrom ?source ;
          void:classPartition [ void:class <https://w3id.org/ruhrkg/def#Forum> ; void:entities ?n ] }"""
     (r,) = list(query.execute(store, q))
     assert r["version"].value == built.version
