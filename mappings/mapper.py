@@ -7,6 +7,8 @@ the same document gives the same triples (golden-file tests rely on it).
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
@@ -16,7 +18,7 @@ from ruhrkg.mappings import iris
 from ruhrkg.mappings.gazetteer import Gazetteer
 from ruhrkg.mappings.gazetteer import load as load_gazetteer
 from ruhrkg.mappings.records import Document, Event, Forum, Moderator, Span
-from ruhrkg.mappings.vocab import PREFIXES, RK
+from ruhrkg.mappings.vocab import PREFIXES, RK, SCHEMA
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
@@ -60,7 +62,7 @@ def document_triples(doc: Document, *, gazetteer: Gazetteer) -> Iterator[Triple]
     yield from conference_triples()
     used = _Used()
     for forum in doc.forums:
-        yield from forum_triples(forum, doc, used)
+        yield from forum_triples(forum, doc, used, gazetteer)
     yield from reference_triples(used, gazetteer)
 
 
@@ -131,7 +133,7 @@ def conference_triples() -> Iterator[Triple]:
 
 
 # -- forums ---------------------------------------------------------------
-def forum_triples(forum: Forum, doc: Document, used: _Used) -> Iterator[Triple]:
+def forum_triples(forum: Forum, doc: Document, used: _Used, gz: Gazetteer) -> Iterator[Triple]:
     f = iris.forum(forum.number)
     num = f"{forum.number:02d}"
     yield f, RDF.type, RK.Forum
@@ -172,7 +174,7 @@ def forum_triples(forum: Forum, doc: Document, used: _Used) -> Iterator[Triple]:
     for m in forum.moderators:
         yield from moderator_triples(forum, m, doc, used)
     for e in forum.events:
-        yield from event_triples(forum, e, doc, used)
+        yield from event_triples(forum, e, doc, used, gz)
 
 
 def moderator_triples(forum: Forum, m: Moderator, doc: Document, used: _Used) -> Iterator[Triple]:
@@ -202,7 +204,7 @@ def moderator_triples(forum: Forum, m: Moderator, doc: Document, used: _Used) ->
     yield ms, PROV.wasDerivedFrom, iris.excerpt(m.span.start, m.span.end)
 
 
-def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterator[Triple]:
+def event_triples(forum: Forum, e: Event, doc: Document, used: _Used, gz: Gazetteer) -> Iterator[Triple]:
     ev = iris.event(forum.number, e.ordinal)
     num = f"{forum.number:02d}"
     when = f" am {e.start_date:%d.%m.%Y}" if e.start_date else ""
@@ -238,6 +240,7 @@ def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterato
             yield ev, RK.endTimeApproximate, boolean(True)
     if e.all_day is not None:
         yield ev, RK.allDay, boolean(e.all_day)
+    yield from schema_dates(ev, e, gz.time_zone(e.city))
     for v in e.venues:
         used.venues.add(v)
         yield ev, RK.venue, iris.venue(v)
@@ -254,6 +257,26 @@ def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterato
     for frag in e.unparsed:
         yield ev, RK.unparsedText, de(frag)
     yield from _derived(ev, doc, e.span)
+
+
+def schema_dates(ev: URIRef, e: Event, zone: str) -> Iterator[Triple]:
+    """``schema:startDate``/``schema:endDate``: ``xsd:dateTime`` with the offset of ``zone`` on that day where a time
+    is printed, ``xsd:date`` otherwise. The printed date and time stay in ``rk:startDate``, ``rk:startTime`` ...
+
+    >>> import datetime as dt
+    >>> from ruhrkg.mappings.records import Event
+    >>> e = Event(ordinal=1, heading="", span=None, start_date=dt.date(2019, 3, 29), start_time=dt.time(10))
+    >>> [str(o) for _s, _p, o in schema_dates(URIRef("x"), e, "Europe/Berlin")]
+    ['2019-03-29T10:00:00+01:00']
+    """
+    for prop, day, time in ((SCHEMA.startDate, e.start_date, e.start_time), (SCHEMA.endDate, e.end_date, e.end_time)):
+        if day is None:
+            continue
+        if time is None:
+            yield ev, prop, Literal(day.isoformat(), datatype=XSD.date)
+        else:
+            moment = dt.datetime.combine(day, time, tzinfo=zoneinfo.ZoneInfo(zone))
+            yield ev, prop, Literal(moment.isoformat(), datatype=XSD.dateTime)
 
 
 # -- reference entities ---------------------------------------------------
