@@ -25,7 +25,6 @@ from importlib import resources
 
 import yaml
 
-
 #: The time zone of an event whose city the document does not name: the Ruhr-Konferenz is a process of NRW.
 DEFAULT_TIME_ZONE = "Europe/Berlin"
 
