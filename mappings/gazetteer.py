@@ -53,8 +53,14 @@ class Gazetteer:
         self.areas = {a["key"]: Entry(a["key"], a["de"], en=a["en"], extra={"tz": a.get("tz")}) for a in data["areas"]}
         self.cities = {c["key"]: _entry(c) for c in data["cities"]}
         self.ministries = {
-            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"]) for m in data["ministries"]
-        }
+            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"],
+                             extra={k: m[k] for k in ("existed", "changed_by", "successors", "sources") if k in m})
+            for m in data["ministries"]
+        }  # fmt: skip
+        #: curated facts about the ministries: their sources, reorganisations and successors (see gazetteer.yaml)
+        self.sources = {x["key"]: x for x in data.get("sources", ())}
+        self.changes = {x["key"]: x for x in data.get("changes", ())}
+        self.successors = {x["code"]: Entry(x["code"], x["de"], en=x["en"]) for x in data.get("successors", ())}
         self.units = {u["code"]: Entry(u["code"], u["de"], en=u["en"], extra={"of": u["of"]}) for u in data["units"]}
         self.organizations = {o["key"]: _entry(o) for o in data["organizations"]}
         self.venues = {v["key"]: _entry(v) for v in data["venues"]}

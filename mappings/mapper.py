@@ -12,7 +12,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS, XSD
 
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.gazetteer import Gazetteer
@@ -76,6 +76,7 @@ class _Used:
         self.venues: set[str] = set()
         self.cities: set[str] = set()
         self.spellings: dict[str, set[str]] = {}
+        self.changes: set[tuple[str, str]] = set()  # (change, ministry code)
 
 
 # -- source and provenance ------------------------------------------------
@@ -300,6 +301,8 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
         for alias in entry.aliases:
             yield m, SKOS.altLabel, Literal(alias)
         yield m, RK.jurisdiction, iris.area("nordrhein-westfalen")
+        yield from lifetime_triples(m, entry, gz, used)
+    yield from change_triples(used, gz)
     areas = {"nordrhein-westfalen"}
     for key in sorted(used.organizations):
         o, entry = iris.organization(key), gz.organizations[key]
@@ -338,6 +341,54 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
         yield a, RDF.type, RK.AdministrativeArea
         yield a, RDFS.label, de(entry.name)
         yield a, RDFS.label, en(entry.en)
+
+
+def partial_date(text: str) -> Literal | None:
+    """A date of the precision the gazetteer knows: ``"2017"`` (xsd:gYear), ``"2022-06"`` (xsd:gYearMonth),
+    ``"2022-06-29"`` (xsd:date); None for ``"unknown"``.
+
+    >>> partial_date("2022-06").datatype == XSD.gYearMonth, partial_date("unknown")
+    (True, None)
+    """
+    if text == "unknown":
+        return None
+    datatype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(text)]
+    return Literal(text, datatype=datatype)
+
+
+def lifetime_triples(m: URIRef, entry, gz: Gazetteer, used: _Used) -> Iterator[Triple]:
+    """A ministry's period of existence, the reorganisation that ended it and its sources (curated)."""
+    existed = entry.extra.get("existed", {})
+    for prop, key in ((SCHEMA.foundingDate, "from"), (SCHEMA.dissolutionDate, "until")):
+        if (value := partial_date(str(existed.get(key, "unknown")))) is not None:
+            yield m, prop, value
+    if change := entry.extra.get("changed_by"):
+        used.changes.add((change, entry.key))
+        yield m, ORG.changedBy, iris.change_event(f"{change}-{entry.key}")
+    for key in entry.extra.get("sources", ()):
+        yield m, DCTERMS.source, URIRef(gz.sources[key]["url"])
+
+
+def change_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
+    """The reorganisations that ended ministries of the document (one ``org:ChangeEvent`` per ministry, so that
+    each names exactly the ministries that took over its remit), and those successors."""
+    for key, code in sorted(used.changes):
+        c, change, entry = iris.change_event(f"{key}-{code}"), gz.changes[key], gz.ministries[code]
+        yield c, RDF.type, ORG.ChangeEvent
+        yield c, RDFS.label, de(f"{change['de']}: {code}")
+        yield c, RDFS.label, en(f"{change['en']}: {code}")
+        yield c, DCTERMS.date, partial_date(change["date"])
+        for src in change.get("sources", ()):
+            yield c, DCTERMS.source, URIRef(gz.sources[src]["url"])
+        yield c, ORG.originalOrganization, iris.ministry(code)
+        for successor in entry.extra.get("successors", ()):
+            s, succ = iris.ministry(successor), gz.successors[successor]
+            yield c, ORG.resultingOrganization, s
+            yield s, RDF.type, ORG.FormalOrganization
+            yield s, RK.code, Literal(successor)
+            yield s, RDFS.label, de(succ.name)
+            yield s, RDFS.label, en(succ.en)
+            yield s, ORG.resultedFrom, c
 
 
 def role_triples() -> Iterator[Triple]:
