@@ -486,6 +486,16 @@ TOYS = {
                         [ sh:path ex:m ; sh:uniqueLang true ; sh:languageIn ( "de" ) ] ,
                         [ sh:path ex:q ; sh:disjoint ex:r ] ,
                         [ sh:path ex:lo ; sh:lessThanOrEquals ex:hi ; sh:minInclusive 2 ] .""",
+    "severity, closed with ignored properties, SPARQL-based constraints": """
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true ; sh:ignoredProperties ( rdf:type ex:m ) ;
+            sh:message "geschlossen"@de , "closed"@en ;
+            sh:property [ sh:path ex:p ; sh:maxCount 1 ; sh:severity sh:Warning ; sh:message "ein p"@de , "one p"@en ] ,
+                        [ sh:path ex:q ] , [ sh:path ex:n ; sh:severity sh:Info ; sh:maxCount 2 ] .
+        ex:T a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning ;
+            sh:sparql [ sh:message "n groß"@de , "n large"@en ;
+                        sh:select "SELECT $this ?value WHERE { $this <https://example.org/n> ?value FILTER(?value > 2) }" ] ,
+                      [ sh:message "r sich selbst"@de , "r itself"@en ;
+                        sh:select "SELECT DISTINCT $this WHERE { $this <https://example.org/r> $this }" ] .""",
 }
 
 
@@ -519,9 +529,14 @@ def test_without_sh_message_the_message_names_shape_and_component():
 REFUSED = {
     "sh:targetNode": "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .",
     "sh:node": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:node ex:T .",
-    "sh:severity": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning .",
+    "sh:severity must be one of": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:severity ex:Fatal ; sh:class ex:C .",
+    "sh:ignoredProperties without sh:closed": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:ignoredProperties ( ex:p ) .",
+    "sh:select must project": """ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:select "PREFIX ex: <https://example.org/> SELECT $this WHERE { $this ex:p ?x }" ] .""",
+    "sh:prefixes": """ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:prefixes ex: ; sh:select "SELECT $this WHERE { $this ?p ?x }" ] .""",
     "sh:deactivated": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:deactivated true .",
-    "sh:closed": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true .",
+    "sh:closed must be one boolean": 'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed "yes" .',
     "sh:maxInclusive": "ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:n ; sh:maxInclusive 5 ] .",
     "sh:qualifiedMaxCount": """ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:n ;
         sh:qualifiedValueShape [ sh:datatype xsd:integer ] ; sh:qualifiedMaxCount 1 ] .""",
