@@ -164,7 +164,7 @@ def build(
     lap("validate")
     if not report.conforms:
         raise BuildError(report.text())
-    say("SHACL: the data conforms to the shapes")
+    say(report.text())
 
     linked = links_graph(data, links)
     lap("link")
@@ -193,6 +193,7 @@ def build(
         temporal=(dates[0], dates[-1]) if dates else None,
     )
     description = dataset.description(described, settings=dataset.Settings.from_env())
+    check_description(description)
     for t in description:
         data.add(t)
     lap("describe")
@@ -276,6 +277,14 @@ def _gazetteer(path: str | Path | None):
         raise BuildError(f"cannot read the gazetteer {path}: {e.strerror or e}") from None
     except (yaml.YAMLError, ValueError, KeyError, TypeError) as e:
         raise BuildError(f"the gazetteer {path} cannot be used: {e}") from None
+
+
+def check_description(description: Graph) -> None:
+    """The dataset description against the shapes (``rksh:DatasetShape``): a :class:`BuildError` if it fails
+    (settings such as the publisher come from the environment)."""
+    report = validate.validate(description, shapes_graph())
+    if not report.conforms:
+        raise BuildError(report.text())
 
 
 def links_graph(data: Graph | set, table: str | Path | None = None) -> Graph:

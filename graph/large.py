@@ -45,6 +45,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         COUNTED,
         BuildError,
         _link_counts,
+        check_description,
         links_graph,
         ontology_graph,
         package_version,
@@ -69,7 +70,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     lap("validate")
     if not report.conforms:
         raise BuildError(report.text())
-    say("SHACL (as SPARQL): the data conforms to the shapes")
+    say(report.text().replace("SHACL:", "SHACL (as SPARQL):", 1))
 
     typed = {terms.from_ox(q.subject) for q in mem.quads_for_pattern(None, RDF_TYPE, None, names["data"])}
     linked = links_graph(typed, links)
@@ -101,6 +102,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         temporal=(first, last) if first and last else None,
     )
     description = dataset.description(described, settings=dataset.Settings.from_env())
+    check_description(description)
     mem.bulk_extend(terms.quads(description, GRAPHS["data"]))
     lap("describe")
 
