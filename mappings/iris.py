@@ -22,7 +22,7 @@ import unicodedata
 
 from rdflib import URIRef
 
-from ruhrkg.mappings.vocab import ID
+from ruhrkg.mappings.vocab import DOC, ID
 
 SOURCE_KEY = "steckbriefe-themenforen-2019"
 _TITLES = re.compile(r"^(?:(?:Prof|Dr)\.\s*)+")
@@ -178,3 +178,15 @@ def distribution(file_name: str) -> URIRef:
 def property_partition(local_name: str) -> URIRef:
     """The VoID property partition of the dataset for one property."""
     return _iri("partition", "property-" + slug(local_name))
+
+
+def document(thing: str) -> URIRef:
+    """The document about a thing: ``id/<kind>/<key>`` names the thing (a forum, a person), ``doc/<kind>/<key>``
+    the page and its RDF twins that describe it. ``/id/...`` answers ``303 See Other`` with this document.
+
+    >>> document("https://w3id.org/ruhrkg/id/forum/14")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/doc/forum/14')
+    """
+    if not thing.startswith(ID):
+        raise ValueError(f"{thing} is not a ruhrkg IRI")
+    return URIRef(DOC + thing[len(ID) :].partition("#")[0])

@@ -37,6 +37,8 @@ from rdflib.term import URIRef
 BASE = "https://w3id.org/ruhrkg/"
 DEF = BASE + "def#"
 ID = BASE + "id/"
+#: Documents about the things of ``ID`` (``/id/...`` answers 303 See Other with ``/doc/...``).
+DOC = BASE + "doc/"
 GRAPH = BASE + "graph/"
 
 #: Open namespace for instance data (IRIs are minted in :mod:`ruhrkg.mappings.iris`).
@@ -201,4 +203,4 @@ def sparql_prologue() -> str:
     return "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
 
 
-__all__ = ["RK", "RKID", "SCHEMA", "VCARD", "DCATDE", "GRAPHS", "PREFIXES", "DEF", "ID", "BASE", "sparql_prologue"]
+__all__ = ["RK", "RKID", "SCHEMA", "VCARD", "DCATDE", "GRAPHS", "PREFIXES", "DEF", "ID", "DOC", "BASE", "sparql_prologue"]

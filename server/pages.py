@@ -18,6 +18,7 @@ from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from ruhrkg.graph.build import ontology_graph
+from ruhrkg.graph.history import history
 from ruhrkg.graph.saved import load as load_saved_query
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS
@@ -178,6 +179,7 @@ def ontology_model() -> dict:
         "version_iri": str(g.value(o, OWL.versionIRI) or ""),
         "license": str(g.value(o, DCTERMS.license) or ""),
         "created": str(g.value(o, DCTERMS.created) or ""),
+        "history": history(g, o),
         "creator": str(g.value(o, DCTERMS.creator) or ""),
         "sections": sections,
     }
