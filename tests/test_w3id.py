@@ -36,7 +36,7 @@ def rewrite(path: str) -> tuple[str, int]:
         m = pattern.match(path)
         if m:
             status = int(re.search(r"R=(\d+)", flags)[1])
-            return re.sub(r"\$(\d)", lambda g: m[int(g[1])] or "", target), status
+            return re.sub(r"\$(\d)", lambda g, m=m: m[int(g[1])] or "", target), status
     raise AssertionError(f"no rule for {path!r}")
 
 
