@@ -38,9 +38,12 @@ def shapes() -> Graph:
 @pytest.fixture(scope="module")
 def void(data_dir) -> Graph:
     app = create_app({"data_dir": str(data_dir), "access_log": False})
-    resp = app.test_client().get("/.well-known/void", headers={"Accept": "text/turtle"})
-    assert resp.status_code == 200
-    return Graph().parse(data=resp.data, format="turtle")
+    try:
+        resp = app.test_client().get("/.well-known/void", headers={"Accept": "text/turtle"})
+        assert resp.status_code == 200
+        return Graph().parse(data=resp.data, format="turtle")
+    finally:
+        app.extensions["ruhrkg"].close()
 
 
 def results(data: Graph, shapes: Graph) -> list[tuple[str, str, str]]:

@@ -42,7 +42,9 @@ def rewrite(path: str) -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def client(data_dir):
-    return create_app({"data_dir": str(data_dir), "access_log": False}).test_client()
+    app = create_app({"data_dir": str(data_dir), "access_log": False})
+    yield app.test_client()
+    app.extensions["ruhrkg"].close()
 
 
 def test_every_rule_points_to_the_server_and_redirects():
