@@ -206,6 +206,7 @@ def build(
         st.flush()
         lap("load")
         export.write_dumps(st, staging / "downloads")
+        export.write_sssom(staging / "downloads", version=version, table=links)
         lap("export")
         return {"data": len(data), "ontology": len(ontology), "inferred": len(inferred), "links": len(linked)}
 

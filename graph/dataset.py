@@ -28,7 +28,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
 from ruhrkg.graph.export import DUMP_FORMATS
-from ruhrkg.mappings import iris
+from ruhrkg.mappings import iris, sssom
 from ruhrkg.mappings.vocab import BASE, DCATDE, PREFIXES, VCARD
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -124,7 +124,8 @@ class Facts:
 
 def dumps() -> list[Download]:
     """Every dump a build writes (each format plain and gzip), sizes unknown."""
-    return [Download(f"ruhrkg.{f.value.extension}" + gz) for f in DUMP_FORMATS for gz in ("", ".gz")]
+    rdf = [Download(f"ruhrkg.{f.value.extension}" + gz) for f in DUMP_FORMATS for gz in ("", ".gz")]
+    return [*rdf, Download(sssom.FILE_NAME)]
 
 
 def description(
@@ -219,16 +220,20 @@ def description(
     # distributions: the dumps, and the SPARQL endpoint through its data service
     by_extension = {f.value.extension: f.value for f in DUMP_FORMATS}
     for dl in dumps() if downloads is None else downloads:
-        fmt = by_extension[dl.name.removeprefix("ruhrkg.").removesuffix(".gz")]
         gz = dl.name.endswith(".gz")
         dist, url = iris.distribution(dl.name), URIRef(f"{base}/downloads/{dl.name}")
         add((d, DCAT.distribution, dist))
         add((dist, RDF.type, DCAT.Distribution))
-        add((dist, DCTERMS.title, Literal(f"{fmt.name}{' (gzip)' if gz else ''}", lang="en")))
+        if dl.name == sssom.FILE_NAME:  # the links to Wikidata as SSSOM (mappings/sssom.py)
+            title, file_type, media_type = "Links to Wikidata (SSSOM TSV)", "TSV", "text/tab-separated-values"
+        else:
+            fmt = by_extension[dl.name.removeprefix("ruhrkg.").removesuffix(".gz")]
+            title, file_type, media_type = f"{fmt.name}{' (gzip)' if gz else ''}", FILE_TYPES[fmt.name], fmt.media_type
+        add((dist, DCTERMS.title, Literal(title, lang="en")))
         add((dist, DCAT.downloadURL, url))
         add((dist, DCAT.accessURL, url))
-        add((dist, DCTERMS.format, URIRef(EU + "file-type/" + FILE_TYPES[fmt.name])))
-        add((dist, DCAT.mediaType, URIRef(IANA + fmt.media_type)))
+        add((dist, DCTERMS.format, URIRef(EU + "file-type/" + file_type)))
+        add((dist, DCAT.mediaType, URIRef(IANA + media_type)))
         if gz:
             add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
         if dl.byte_size is not None:

@@ -116,6 +116,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         del source
         lap("load")
         write_dumps(st, staging / "downloads")
+        export.write_sssom(staging / "downloads", version=version, table=links)
         lap("export")
         return {k: _scalar(st, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")
                 for k, g in names.items()}  # fmt: skip

@@ -203,4 +203,17 @@ def sparql_prologue() -> str:
     return "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
 
 
-__all__ = ["RK", "RKID", "SCHEMA", "VCARD", "DCATDE", "GRAPHS", "PREFIXES", "DEF", "ID", "DOC", "BASE", "sparql_prologue"]
+__all__ = [
+    "RK",
+    "RKID",
+    "SCHEMA",
+    "VCARD",
+    "DCATDE",
+    "GRAPHS",
+    "PREFIXES",
+    "DEF",
+    "ID",
+    "DOC",
+    "BASE",
+    "sparql_prologue",
+]

@@ -143,12 +143,13 @@ def download(name: str):
     if name not in allowed:
         abort(404, description=f"no download named {name!r}; see /downloads/")
     path = backend.build.downloads / name
-    fmt = next(f for f in DUMP_FORMATS if name.startswith(f"ruhrkg.{f.value.extension}"))
+    fmt = next((f for f in DUMP_FORMATS if name.startswith(f"ruhrkg.{f.value.extension}")), None)
     gz = name.endswith(".gz")
+    media_type = "application/gzip" if gz else fmt.value.media_type if fmt else "text/tab-separated-values"  # SSSOM
     built = dt.datetime.fromisoformat(backend.build.manifest["built_at"])
     resp = send_file(
         path,
-        mimetype="application/gzip" if gz else fmt.value.media_type,
+        mimetype=media_type,
         as_attachment=True,
         download_name=name,
         etag=backend.build.manifest["content_hash"][:32] + ("-gz" if gz else ""),
