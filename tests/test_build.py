@@ -281,7 +281,8 @@ def test_turtle_export_is_deterministic(store):
 
 def test_dumps_written_at_build_time(built):
     names = sorted(p.name for p in built.downloads.iterdir())
-    assert "ruhrkg.ttl" in names and "ruhrkg.nq.gz" in names and len(names) == 10
+    assert "ruhrkg.ttl" in names and "ruhrkg.nq.gz" in names and "ruhrkg-links.sssom.tsv" in names
+    assert len(names) == 11  # five RDF formats, plain and gzip, and the links as SSSOM
 
 
 def test_rebuild_with_a_broken_source_keeps_the_previous_build(tmp_path, data_dir, built):
