@@ -90,7 +90,7 @@ def test_a_second_build_swaps_the_graphs_completely(published, tmp_path):
         assert titles == {"Heimat.Ruhrgebiet"}  # the old title is gone from every graph
         versions = remote.select(
             server.spec,
-            f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/2002/07/owl#versionInfo> ?v }} }}",
+            f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/ns/dcat#version> ?v }} }}",
         )
         assert {r["v"] for r in versions} == {second.version}
     finally:
