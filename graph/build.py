@@ -18,11 +18,12 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from ruhrkg.graph import export, reason, remote, rules, terms, validate
+from ruhrkg.graph import dataset, export, reason, remote, rules, terms, validate
 from ruhrkg.graph.shared import (
     COUNTED,
     BuildError,
     BuildResult,
+    check_description,
     link_counts,
     links_graph,
     ontology_graph,
@@ -34,7 +35,7 @@ from ruhrkg.graph.shared import (
 from ruhrkg.mappings import gazetteer as gazetteers
 from ruhrkg.mappings import mapper
 from ruhrkg.mappings.parser import parse_text
-from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES, RK
 
 REASONERS = ("auto", "owlrl", "rules")
 ENGINES = ("auto", "rdflib", "oxigraph")
@@ -122,7 +123,7 @@ def build(
     lap("validate")
     if not report.conforms:
         raise BuildError(report.text())
-    say("SHACL: the data conforms to the shapes")
+    say(report.text())
 
     linked = links_graph(data, links)
     lap("link")
@@ -141,15 +142,17 @@ def build(
     built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     counts = {name: len(set(data.subjects(RDF.type, cls))) for name, cls in COUNTED.items()}
     entities = len({s for s in data.subjects(RDF.type, None)})
-    description = list(
-        mapper.dataset_triples(
-            version=version,
-            build_time=built_at,
-            triples=len(data),
-            class_counts={cls: counts[name] for name, cls in COUNTED.items()},
-            entities=entities,
-        )
+    dates = sorted(o.toPython() for p in (RK.startDate, RK.endDate) for o in data.objects(None, p))
+    described = dataset.Facts(
+        version=version,
+        built_at=built_at,
+        triples=len(data),
+        entities=entities,
+        class_counts={str(cls): counts[name] for name, cls in COUNTED.items()},
+        temporal=(dates[0], dates[-1]) if dates else None,
     )
+    description = dataset.description(described, settings=dataset.Settings.from_env())
+    check_description(description)
     for t in description:
         data.add(t)
     lap("describe")
@@ -162,11 +165,13 @@ def build(
         st.flush()
         lap("load")
         export.write_dumps(st, staging / "downloads")
+        export.write_sssom(staging / "downloads", version=version, table=links)
         lap("export")
         return {"data": len(data), "ontology": len(ontology), "inferred": len(inferred), "links": len(linked)}
 
     facts = {
         "counts": counts,
+        "dataset": described.to_manifest(),
         "links": link_counts(linked),
         "partitions": _partitions(data),
         "reasoner": engine,

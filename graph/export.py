@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ruhrkg.graph.formats import MEDIA_TYPES, RDF_FORMATS
+from ruhrkg.mappings import links, sssom
 from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
 
 
@@ -118,3 +119,12 @@ def write_dumps(store: ox.Store, directory: Path) -> list[Path]:
         gz.write_bytes(gzip.compress(data, mtime=0))
         written += [path, gz]
     return written
+
+
+def write_sssom(directory: Path, *, version: str, table: str | Path | None = None) -> Path:
+    """The link table (``table``, default the packaged one) as SSSOM TSV beside the dumps
+    (:mod:`ruhrkg.mappings.sssom`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / sssom.FILE_NAME
+    path.write_text(sssom.to_sssom(links.load(table), version=version), encoding="utf-8")
+    return path

@@ -33,9 +33,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from ruhrkg.graph import export, rules, terms
-from ruhrkg.mappings import mapper
-from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+from ruhrkg.graph import dataset, export, rules, terms
+from ruhrkg.mappings.vocab import GRAPHS, PREFIXES, RK
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
@@ -48,6 +47,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     from ruhrkg.graph.shared import (
         COUNTED,
         BuildError,
+        check_description,
         link_counts,
         links_graph,
         ontology_graph,
@@ -73,7 +73,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     lap("validate")
     if not report.conforms:
         raise BuildError(report.text())
-    say("SHACL (as SPARQL): the data conforms to the shapes")
+    say(report.text().replace("SHACL:", "SHACL (as SPARQL):", 1))
 
     typed = {terms.from_ox(q.subject) for q in mem.quads_for_pattern(None, RDF_TYPE, None, names["data"])}
     linked = links_graph(typed, links)
@@ -95,15 +95,17 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     counts = {name: classes.get(str(cls), 0) for name, cls in COUNTED.items()}
     entities = _scalar(mem, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c }")
     partitions = {"classes": dict(sorted(classes.items())), "properties": _property_counts(mem)}
-    description = list(
-        mapper.dataset_triples(
-            version=version,
-            build_time=built_at,
-            triples=n_data,
-            class_counts={cls: counts[name] for name, cls in COUNTED.items()},
-            entities=entities,
-        )
+    first, last = _date_range(mem)
+    described = dataset.Facts(
+        version=version,
+        built_at=built_at,
+        triples=n_data,
+        entities=entities,
+        class_counts={str(cls): counts[name] for name, cls in COUNTED.items()},
+        temporal=(first, last) if first and last else None,
     )
+    description = dataset.description(described, settings=dataset.Settings.from_env())
+    check_description(description)
     mem.bulk_extend(terms.quads(description, GRAPHS["data"]))
     lap("describe")
 
@@ -117,12 +119,14 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         del source
         lap("load")
         write_dumps(st, staging / "downloads")
+        export.write_sssom(staging / "downloads", version=version, table=links)
         lap("export")
         return {k: _scalar(st, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")
                 for k, g in names.items()}  # fmt: skip
 
     facts = {
         "counts": counts,
+        "dataset": described.to_manifest(),
         "links": link_counts(linked),
         "partitions": partitions,
         "reasoner": "rules",
@@ -130,6 +134,14 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
     }
     return write_build(data_dir, built_at, version, content_hash, text, doc, facts, fill,
                        remote_store=remote_store, say=say, lap=lap, timings=timings)  # fmt: skip
+
+
+def _date_range(st: ox.Store) -> tuple[dt.date | None, dt.date | None]:
+    """The first start date and the last end date of the events in the data graph."""
+    q = (f"SELECT (MIN(?s) AS ?first) (MAX(?e) AS ?last) WHERE {{ GRAPH <{GRAPHS['data']}> "
+         f"{{ {{ ?x <{RK.startDate}> ?s }} UNION {{ ?x <{RK.endDate}> ?e }} }} }}")  # fmt: skip
+    row = next(iter(st.query(q)))
+    return tuple(dt.date.fromisoformat(row[v].value) if row[v] is not None else None for v in ("first", "last"))
 
 
 def _scalar(st: ox.Store, query: str) -> int:

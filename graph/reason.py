@@ -13,7 +13,9 @@ the whole document):
   whose predicate the ontology gives an axiom (domain, range, super-property,
   inverse, characteristic), and the ontology without its labels and comments.
   Annotation-only triples (labels, descriptions, provenance links) cannot
-  take part in any OWL-RL rule but ``eq-ref``.
+  take part in any OWL-RL rule but ``eq-ref``; one of them is kept for each
+  literal datatype they use, since owlrl adds the disjointness axioms of
+  the datatypes in use (``xsd:dateTime`` appears only in ``schema:startDate``).
 
 A third measure is about Python, not logic: owlrl looks up ``OWL.sameAs``
 and the like hundreds of thousands of times, and rdflib's closed namespaces
@@ -71,9 +73,14 @@ def rule_input(data: Graph, ontology: Graph) -> Graph:
     for t in ontology:
         if t[1] not in ANNOTATIONS:
             g.add(t)
+    datatypes: dict = {}  # one left-out triple per literal datatype: owlrl's datatype axioms follow the datatypes in use
     for t in data:
         if relevant is None or t[1] == RDF.type or t[1] in relevant or t[1] == OWL.sameAs:
             g.add(t)
+        elif isinstance(t[2], Literal) and t[2].datatype is not None:
+            datatypes[t[2].datatype] = min(datatypes.get(t[2].datatype, t), t, key=lambda x: tuple(v.n3() for v in x))
+    for t in datatypes.values():
+        g.add(t)
     return g
 
 

@@ -19,9 +19,10 @@ for the axioms our ontology uses, plus the generic ones that come with them:
 
 * class axioms: ``cax-sco``, ``cax-eqc1/2``;
 * property axioms: ``prp-dom``, ``prp-rng``, ``prp-spo1``, ``prp-eqp1/2``,
-  ``prp-inv1/2``, ``prp-symp``, ``prp-trp``, ``prp-fp``, ``prp-ifp`` (the
-  ontology has functional and inverse-functional properties, so equality can
-  arise from data);
+  ``prp-inv1/2``, ``prp-symp``, ``prp-trp``, ``prp-fp``, ``prp-ifp`` (our
+  ontology has no functional or inverse-functional properties since 1.1.0,
+  the SHACL shapes guard cardinality; the rules stay, and are tested, for
+  ontologies that do);
 * equality: ``eq-sym``, ``eq-trans``, ``eq-rep-s/p/o`` (run only once an
   ``owl:sameAs`` exists);
 * schema: ``scm-cls``, ``scm-sco``, ``scm-eqc``, ``scm-eqc2``, ``scm-op``/``scm-dp``

@@ -34,15 +34,23 @@ use, and on a synthetic corpus).
   ``sh:qualifiedMinCount``, ``sh:or``; the value-type ones also as a node
   shape's own constraints, and inside the shapes of ``sh:or`` and
   ``sh:qualifiedValueShape``;
-* ``sh:message`` (the result message), and the non-validating ``sh:name``,
-  ``sh:description``, ``sh:order``, ``sh:group``, ``sh:defaultValue``.
+* ``sh:closed`` with ``sh:ignoredProperties`` on node shapes (the result path
+  is the unexpected predicate, as in pyshacl);
+* SPARQL-based constraints of node shapes, ``sh:sparql [ sh:select ... ]``: the
+  query projects ``$this`` (and optionally ``?value``), uses full IRIs (no
+  ``PREFIX``, no ``sh:prefixes``); ``$this`` is pre-bound by joining the query,
+  as a sub-select, with the shape's targets;
+* ``sh:severity`` (``Violation``, the default, ``Warning`` or ``Info``) of the
+  shape that holds the constraint; the data conforms if no result is a ``Violation``;
+* ``sh:message`` (the result message: the English one where the shapes give several
+  languages, see :func:`ruhrkg.graph.validate.choose_message`), and the
+  non-validating ``sh:name``, ``sh:description``, ``sh:order``, ``sh:group``,
+  ``sh:defaultValue``.
 
 Any other term of the SHACL namespace used as a predicate in the shapes graph
-(``sh:node``, ``sh:targetNode``, ``sh:severity``, ``sh:deactivated``,
-``sh:closed``, ``sh:sparql``, other paths, ...), a sequence path, or an
-ill-formed use of a supported one, raises :class:`UnsupportedShape` naming it:
-a new shape cannot go unchecked silently. Every result has severity
-``Violation``.
+(``sh:node``, ``sh:targetNode``, ``sh:deactivated``, ``sh:prefixes``, other
+paths, ...), a sequence path, or an ill-formed use of a supported one, raises
+:class:`UnsupportedShape` naming it: a new shape cannot go unchecked silently.
 
 **Differences from pyshacl** (none shows on our data; the tests compare):
 
@@ -55,14 +63,15 @@ a new shape cannot go unchecked silently. Every result has severity
   uses Python's ``re``; a pattern Oxigraph rejects raises :class:`UnsupportedShape`.
 * ``sh:languageIn`` uses SPARQL's ``langMatches`` (``"de"`` also admits ``de-AT-1996``);
   pyshacl compares the whole tag or its first subtag.
-* A shape with several ``sh:message`` values reports the first in code-point
-  order; pyshacl reports one of them.
+* A shape with several ``sh:message`` values and none in English reports the first
+  in code-point order; pyshacl reports all of them (we show the same one).
 * Without ``sh:message`` the message is this module's own wording, not pyshacl's.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,7 +81,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from ruhrkg.graph import terms
-from ruhrkg.graph.validate import Report, Violation, path_text, short, sort_key
+from ruhrkg.graph.validate import Report, Violation, choose_message, path_text, short, sort_key
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -100,10 +109,13 @@ _PROPERTY = frozenset(
         "qualifiedMinCount",
     }
 )
-_NODE_SHAPE = _INFORMATIVE | _TARGETS | _VALUE | {"property"}
-_PROPERTY_SHAPE = _INFORMATIVE | _TARGETS | _VALUE | _PROPERTY
+_NODE_SHAPE = _INFORMATIVE | _TARGETS | _VALUE | {"property", "severity", "closed", "ignoredProperties", "sparql"}
+_PROPERTY_SHAPE = _INFORMATIVE | _TARGETS | _VALUE | _PROPERTY | {"severity"}
+#: The parameters of a SPARQL-based constraint (``sh:sparql [ sh:select ... ]``).
+_SPARQL_CONSTRAINT = frozenset({"select", "message", "name", "description"})
 #: Every predicate of the SHACL namespace this module understands.
-_SUPPORTED = _NODE_SHAPE | _PROPERTY_SHAPE | {"inversePath"}
+_SUPPORTED = _NODE_SHAPE | _PROPERTY_SHAPE | _SPARQL_CONSTRAINT | {"inversePath"}
+_SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 #: Datatypes whose ill-typed literals (``"x"^^xsd:integer``) must not match ``sh:datatype``:
 #: those SPARQL (Oxigraph) can cast a string to, which fails exactly for ill-typed lexical forms.
@@ -135,6 +147,8 @@ class Check:
     message: str  #: the result message (``sh:message``)
     query: str  #: ``SELECT ?this`` (the focus node) ``?value`` (if ``reports_value``) ``WHERE ...``
     reports_value: bool
+    severity: str = "Violation"  #: ``sh:severity`` of the shape (``Violation``, ``Warning``, ``Info``)
+    reports_path: bool = False  #: the query binds ``?path``, the result path of each result (``sh:closed``)
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,7 @@ class Result:
     check: Check
     focus: ox.NamedNode | ox.BlankNode | ox.Literal
     value: ox.NamedNode | ox.BlankNode | ox.Literal | None
+    path: ox.NamedNode | None = None
 
 
 def validate_store(store: ox.Store, data_graph: str | ox.NamedNode | URIRef, shapes: Graph) -> Report:
@@ -151,11 +166,12 @@ def validate_store(store: ox.Store, data_graph: str | ox.NamedNode | URIRef, sha
     Raises :class:`UnsupportedShape` if ``shapes`` uses a construct this module does not implement.
     """
     violations = [
-        Violation(focus=short(terms.from_ox(r.focus)), path=r.check.path, message=r.check.message, severity="Violation")
+        Violation(focus=short(terms.from_ox(r.focus)), path=short(r.path.value) if r.path else r.check.path,
+                  message=r.check.message, severity=r.check.severity)
         for r in results(store, data_graph, compile_shapes(shapes))
-    ]
+    ]  # fmt: skip
     violations.sort(key=sort_key)
-    return Report(not violations, tuple(violations))
+    return Report(all(v.severity != "Violation" for v in violations), tuple(violations))
 
 
 def results(store: ox.Store, data_graph: str | ox.NamedNode | URIRef, checks: list[Check]) -> Iterator[Result]:
@@ -163,7 +179,8 @@ def results(store: ox.Store, data_graph: str | ox.NamedNode | URIRef, checks: li
     graph = data_graph if isinstance(data_graph, ox.NamedNode) else ox.NamedNode(str(data_graph))
     for check in checks:
         for solution in store.query(check.query, default_graph=[graph]):
-            yield Result(check, solution["this"], solution["value"] if check.reports_value else None)
+            yield Result(check, solution["this"], solution["value"] if check.reports_value else None,
+                         solution["path"] if check.reports_path else None)  # fmt: skip
 
 
 def compile_shapes(shapes: Graph) -> list[Check]:
@@ -192,6 +209,8 @@ class _Compiler:
             checks += self._node_checks(shape, target, name)
             for prop in self._objects(shape, "property"):
                 checks += self._property_checks(prop, target, f"{name} {self._label(prop)}")
+            checks += self._closed_checks(shape, target, name)
+            checks += self._sparql_checks(shape, target, name)
         self._check_patterns()
         return checks
 
@@ -308,11 +327,56 @@ class _Compiler:
                 )
         return out
 
-    def _check(self, name: str, component: str, path: str, shape: Node, query: str) -> Check:
-        messages = sorted(str(m) for m in self._objects(shape, "message"))
-        message = messages[0] if messages else f"{name}: sh:{component}ConstraintComponent is violated"
+    def _closed_checks(self, shape: Node, target: str, name: str) -> list[Check]:
+        """``sh:closed true``: every predicate of a focus node is a property shape's path or ignored."""
+        closed = self._one(shape, "closed")
+        if closed is None or not (isinstance(closed, Literal) and closed.toPython() is True):
+            if closed is not None and not (isinstance(closed, Literal) and closed.toPython() is False):
+                raise UnsupportedShape(f"{name}: sh:closed must be one boolean")
+            if self._objects(shape, "ignoredProperties"):
+                raise UnsupportedShape(f"{name}: sh:ignoredProperties without sh:closed true")
+            return []
+        allowed = {self._one(p, "path") for p in self._objects(shape, "property")}
+        for lst in self._objects(shape, "ignoredProperties"):
+            allowed |= set(self._list(lst, "sh:ignoredProperties", name))
+        listed = ", ".join(
+            self._iri(p, "sh:ignoredProperties") for p in sorted(a for a in allowed if isinstance(a, URIRef))
+        )
+        query = f"SELECT ?this ?value ?path WHERE {{ {target} ?this ?path ?value . FILTER(?path NOT IN ({listed})) }}"
+        check = self._check(name, "Closed", "", shape, query)
+        return [Check(check.shape, check.component, "", check.message, query, True, check.severity, reports_path=True)]
+
+    def _sparql_checks(self, shape: Node, target: str, name: str) -> list[Check]:
+        """SPARQL-based constraints: ``sh:select`` with ``$this`` pre-bound to each focus node (by a join)."""
+        out = []
+        for constraint in self._objects(shape, "sparql"):
+            self._allowed(constraint, _SPARQL_CONSTRAINT, name, "a SPARQL-based constraint")
+            selects = self._objects(constraint, "select")
+            if len(selects) != 1 or not isinstance(selects[0], Literal):
+                raise UnsupportedShape(f"{name}: a SPARQL-based constraint needs exactly one sh:select")
+            text = str(selects[0]).replace("$this", "?this")
+            head = re.match(r"\s*SELECT\s+(DISTINCT\s+)?((?:\?\w+\s+)+)WHERE", text, re.IGNORECASE)
+            if head is None or "?this" not in head.group(2).split() or re.search(r"\bPREFIX\b|\$\w", text):
+                raise UnsupportedShape(
+                    f"{name}: sh:select must project $this (and optionally ?value) and use neither PREFIX (give full "
+                    "IRIs) nor other pre-bound variables"
+                )
+            reports_value = "?value" in head.group(2).split()
+            query = f"SELECT ?this {'?value ' if reports_value else ''}WHERE {{ {target} {{ {text} }} }}"
+            messages = self._objects(constraint, "message") or self._objects(shape, "message")
+            check = self._check(name, "SPARQL", "", shape, query, messages=messages)
+            out.append(Check(check.shape, check.component, "", check.message, query, reports_value, check.severity))
+        return out
+
+    def _check(self, name: str, component: str, path: str, shape: Node, query: str, messages=None) -> Check:
+        message = choose_message(self._objects(shape, "message") if messages is None else messages)
+        message = message or f"{name}: sh:{component}ConstraintComponent is violated"
         reports_value = query.startswith(("SELECT ?this ?value ", "SELECT ?this (?this AS ?value) "))
-        return Check(name, f"sh:{component}ConstraintComponent", path, message, query, reports_value)
+        severities = self._objects(shape, "severity")
+        if len(severities) > 1 or (severities and severities[0] not in _SEVERITIES):
+            raise UnsupportedShape(f"{name}: sh:severity must be one of sh:Violation, sh:Warning, sh:Info")
+        severity = _SEVERITIES[severities[0]] if severities else "Violation"
+        return Check(name, f"sh:{component}ConstraintComponent", path, message, query, reports_value, severity)
 
     # -- constraints as SPARQL expressions --------------------------------------------------------
     def _value_violations(self, shape: Node, v: str, name: str) -> list[tuple[str, str]]:

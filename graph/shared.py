@@ -119,6 +119,14 @@ def write_build(
     return BuildResult(published, doc.warnings, timings)
 
 
+def check_description(description: Graph) -> None:
+    """The dataset description against the shapes (``rksh:DatasetShape``): a :class:`BuildError` if it fails
+    (settings such as the publisher come from the environment)."""
+    report = validate.validate(description, shapes_graph())
+    if not report.conforms:
+        raise BuildError(report.text())
+
+
 def links_graph(data: Graph | set, table: str | Path | None = None) -> Graph:
     """The links graph from the curated link table, checked against the data and the shapes.
 

@@ -25,17 +25,26 @@ class Report:
     conforms: bool
     violations: tuple[Violation, ...]
 
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        """The results of severity ``Warning`` or ``Info``: reported, but the data conforms."""
+        return tuple(v for v in self.violations if v.severity != "Violation")
+
     def text(self) -> str:
-        if self.conforms:
+        if self.conforms and not self.violations:
             return "SHACL: the data conforms to the shapes."
-        lines = [f"SHACL: {len(self.violations)} violation(s):"]
+        if self.conforms:
+            lines = [f"SHACL: the data conforms to the shapes, with {len(self.violations)} warning(s):"]
+        else:
+            n = len(self.violations) - len(self.warnings)
+            lines = [f"SHACL: {n} violation(s)" + (f" and {len(self.warnings)} warning(s):" if self.warnings else ":")]
         lines += [f"  - {v}" for v in self.violations]
         return "\n".join(lines)
 
 
 def validate(data: Graph, shapes: Graph) -> Report:
     """Validate ``data`` against ``shapes`` without inference (the shapes describe asserted data)."""
-    conforms, results, _ = pyshacl.validate(
+    _conforms, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True, advanced=True
     )
     violations = []
@@ -44,12 +53,29 @@ def validate(data: Graph, shapes: Graph) -> Report:
             Violation(
                 focus=short(results.value(r, SH.focusNode)),
                 path=path_text(results, results.value(r, SH.resultPath)),
-                message=str(results.value(r, SH.resultMessage) or ""),
+                message=choose_message(_messages(results, r, shapes)),
                 severity=short(results.value(r, SH.resultSeverity)).removeprefix("sh:"),
             )
         )
     violations.sort(key=sort_key)
-    return Report(bool(conforms), tuple(violations))
+    return Report(all(v.severity != "Violation" for v in violations), tuple(violations))
+
+
+def _messages(results: Graph, r, shapes: Graph) -> list:
+    """The messages of a result. pyshacl drops the language tags of a SPARQL-based constraint's messages: those
+    are taken from the constraint itself (``sh:sourceConstraint``, a node of ``shapes``)."""
+    messages = list(results.objects(r, SH.resultMessage))
+    constraint = results.value(r, SH.sourceConstraint)
+    if constraint is not None and not any(getattr(m, "language", None) for m in messages):
+        messages = list(shapes.objects(constraint, SH.message)) or messages
+    return messages
+
+
+def choose_message(messages) -> str:
+    """The message a report shows: the English ``sh:message`` (the shapes give German and English ones), else the
+    first in code-point order, else ""."""
+    english = sorted(str(m) for m in messages if getattr(m, "language", None) == "en")
+    return (english or sorted(str(m) for m in messages) or [""])[0]
 
 
 def sort_key(v: Violation) -> tuple[str, str, str]:

@@ -25,6 +25,9 @@ from importlib import resources
 
 import yaml
 
+#: The time zone of an event whose city the document does not name: the Ruhr-Konferenz is a process of NRW.
+DEFAULT_TIME_ZONE = "Europe/Berlin"
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -47,11 +50,17 @@ class Gazetteer:
     """Lookup of printed spellings. Build with :func:`load`."""
 
     def __init__(self, data: dict) -> None:
-        self.areas = {a["key"]: Entry(a["key"], a["de"], en=a["en"]) for a in data["areas"]}
+        self.areas = {a["key"]: Entry(a["key"], a["de"], en=a["en"], extra={"tz": a.get("tz")}) for a in data["areas"]}
         self.cities = {c["key"]: _entry(c) for c in data["cities"]}
         self.ministries = {
-            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"]) for m in data["ministries"]
-        }
+            m["code"]: Entry(m["code"], m["de"], tuple(m.get("aliases", ())), en=m["en"],
+                             extra={k: m[k] for k in ("existed", "changed_by", "successors", "sources") if k in m})
+            for m in data["ministries"]
+        }  # fmt: skip
+        #: curated facts about the ministries: their sources, reorganisations and successors (see gazetteer.yaml)
+        self.sources = {x["key"]: x for x in data.get("sources", ())}
+        self.changes = {x["key"]: x for x in data.get("changes", ())}
+        self.successors = {x["code"]: Entry(x["code"], x["de"], en=x["en"]) for x in data.get("successors", ())}
         self.units = {u["code"]: Entry(u["code"], u["de"], en=u["en"], extra={"of": u["of"]}) for u in data["units"]}
         self.organizations = {o["key"]: _entry(o) for o in data["organizations"]}
         self.venues = {v["key"]: _entry(v) for v in data["venues"]}
@@ -64,6 +73,16 @@ class Gazetteer:
     def ministry_code(self, printed: str) -> str | None:
         """The official code for a printed Ressort code, or None."""
         return self._ministry_alias.get(printed)
+
+    def time_zone(self, city: str | None) -> str:
+        """The IANA time zone of a city (by its area), :data:`DEFAULT_TIME_ZONE` where the city is unknown.
+
+        >>> load().time_zone("tel-aviv"), load().time_zone("essen"), load().time_zone(None)
+        ('Asia/Jerusalem', 'Europe/Berlin', 'Europe/Berlin')
+        """
+        if city is None or city not in self.cities:
+            return DEFAULT_TIME_ZONE
+        return self.areas[self.cities[city].extra["area"]].extra.get("tz") or DEFAULT_TIME_ZONE
 
     # -- lookups in running text -----------------------------------------
     def find_venues(self, text: str) -> list[Entry]:

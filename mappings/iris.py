@@ -22,7 +22,7 @@ import unicodedata
 
 from rdflib import URIRef
 
-from ruhrkg.mappings.vocab import ID
+from ruhrkg.mappings.vocab import DOC, ID
 
 SOURCE_KEY = "steckbriefe-themenforen-2019"
 _TITLES = re.compile(r"^(?:(?:Prof|Dr)\.\s*)+")
@@ -144,3 +144,49 @@ def dataset() -> URIRef:
 def class_partition(local_name: str) -> URIRef:
     """The VoID class partition of the dataset for one class."""
     return _iri("partition", slug(local_name))
+
+
+def agent(key: str) -> URIRef:
+    """A publisher or creator that is not in the document's forums (``landesregierung-nrw``, ``ruhrkg``), keyed by
+    its gazetteer key under ``agents``."""
+    return _iri("agent", slug(key))
+
+
+def change_event(key: str) -> URIRef:
+    """A reorganisation of ministries (``org:ChangeEvent``), keyed by its gazetteer key under ``changes``.
+
+    >>> change_event("nrw-2022-06")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/id/change/nrw-2022-06')
+    """
+    return _iri("change", slug(key))
+
+
+def data_service() -> URIRef:
+    """The SPARQL endpoint as a ``dcat:DataService``."""
+    return _iri("service", "sparql")
+
+
+def distribution(file_name: str) -> URIRef:
+    """One download (dump) of the dataset, keyed by its file name.
+
+    >>> distribution("ruhrkg.nt.gz")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/id/distribution/ruhrkg.nt.gz')
+    """
+    return _iri("distribution", file_name)
+
+
+def property_partition(local_name: str) -> URIRef:
+    """The VoID property partition of the dataset for one property."""
+    return _iri("partition", "property-" + slug(local_name))
+
+
+def document(thing: str) -> URIRef:
+    """The document about a thing: ``id/<kind>/<key>`` names the thing (a forum, a person), ``doc/<kind>/<key>``
+    the page and its RDF twins that describe it. ``/id/...`` answers ``303 See Other`` with this document.
+
+    >>> document("https://w3id.org/ruhrkg/id/forum/14")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/doc/forum/14')
+    """
+    if not thing.startswith(ID):
+        raise ValueError(f"{thing} is not a ruhrkg IRI")
+    return URIRef(DOC + thing[len(ID) :].partition("#")[0])

@@ -7,18 +7,27 @@ the same document gives the same triples (golden-file tests rely on it).
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS, XSD
 
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.gazetteer import Gazetteer
 from ruhrkg.mappings.gazetteer import load as load_gazetteer
 from ruhrkg.mappings.records import Document, Event, Forum, Moderator, Span
-from ruhrkg.mappings.vocab import PREFIXES, RK
+from ruhrkg.mappings.vocab import PREFIXES, RK, SCHEMA
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+#: The Dublin Core terms whose range is a resource get resources: the EU authority tables for language and file
+#: type (the vocabularies DCAT-AP asks for), IANA for the media type, an agent for the publisher.
+LANGUAGE_DE = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
+FILE_TYPE_TXT = URIRef("http://publications.europa.eu/resource/authority/file-type/TXT")
+MEDIA_TYPE_TEXT = URIRef("https://www.iana.org/assignments/media-types/text/plain")
+GOVERNMENT = "landesregierung-nrw"
 
 
 def de(text: str) -> Literal:
@@ -49,10 +58,11 @@ def to_graph(doc: Document, *, gazetteer: Gazetteer | None = None) -> Graph:
 
 def document_triples(doc: Document, *, gazetteer: Gazetteer) -> Iterator[Triple]:
     yield from source_triples(doc)
+    yield from agent_triples()
     yield from conference_triples()
     used = _Used()
     for forum in doc.forums:
-        yield from forum_triples(forum, doc, used)
+        yield from forum_triples(forum, doc, used, gazetteer)
     yield from reference_triples(used, gazetteer)
 
 
@@ -66,6 +76,7 @@ class _Used:
         self.venues: set[str] = set()
         self.cities: set[str] = set()
         self.spellings: dict[str, set[str]] = {}
+        self.changes: set[tuple[str, str]] = set()  # (change, ministry code)
 
 
 # -- source and provenance ------------------------------------------------
@@ -76,11 +87,21 @@ def source_triples(doc: Document) -> Iterator[Triple]:
     yield s, DCTERMS.title, de(doc.title)
     if doc.date:
         yield s, DCTERMS.issued, Literal(doc.date, datatype=XSD.date)
-    yield s, DCTERMS.language, Literal("de")
-    yield s, DCTERMS.format, Literal("text/plain; charset=utf-8")
-    yield s, DCTERMS.publisher, de("Landesregierung Nordrhein-Westfalen")
+    yield s, DCTERMS.language, LANGUAGE_DE
+    yield s, DCTERMS.format, FILE_TYPE_TXT
+    yield s, DCAT.mediaType, MEDIA_TYPE_TEXT
+    yield s, DCTERMS.publisher, iris.agent(GOVERNMENT)
     yield s, RK.lineCount, integer(len(doc.lines))
     yield s, RK.sha256, Literal(doc.sha256)
+
+
+def agent_triples() -> Iterator[Triple]:
+    """The publisher of the source document, an agent (Dublin Core's range of ``dct:publisher``)."""
+    a = iris.agent(GOVERNMENT)
+    yield a, RDF.type, FOAF.Organization
+    yield a, RDFS.label, de("Landesregierung Nordrhein-Westfalen")
+    yield a, RDFS.label, en("Government of North Rhine-Westphalia")
+    yield a, FOAF.name, de("Landesregierung Nordrhein-Westfalen")
 
 
 def excerpt_triples(doc: Document, span: Span) -> Iterator[Triple]:
@@ -113,7 +134,7 @@ def conference_triples() -> Iterator[Triple]:
 
 
 # -- forums ---------------------------------------------------------------
-def forum_triples(forum: Forum, doc: Document, used: _Used) -> Iterator[Triple]:
+def forum_triples(forum: Forum, doc: Document, used: _Used, gz: Gazetteer) -> Iterator[Triple]:
     f = iris.forum(forum.number)
     num = f"{forum.number:02d}"
     yield f, RDF.type, RK.Forum
@@ -154,7 +175,7 @@ def forum_triples(forum: Forum, doc: Document, used: _Used) -> Iterator[Triple]:
     for m in forum.moderators:
         yield from moderator_triples(forum, m, doc, used)
     for e in forum.events:
-        yield from event_triples(forum, e, doc, used)
+        yield from event_triples(forum, e, doc, used, gz)
 
 
 def moderator_triples(forum: Forum, m: Moderator, doc: Document, used: _Used) -> Iterator[Triple]:
@@ -184,7 +205,7 @@ def moderator_triples(forum: Forum, m: Moderator, doc: Document, used: _Used) ->
     yield ms, PROV.wasDerivedFrom, iris.excerpt(m.span.start, m.span.end)
 
 
-def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterator[Triple]:
+def event_triples(forum: Forum, e: Event, doc: Document, used: _Used, gz: Gazetteer) -> Iterator[Triple]:
     ev = iris.event(forum.number, e.ordinal)
     num = f"{forum.number:02d}"
     when = f" am {e.start_date:%d.%m.%Y}" if e.start_date else ""
@@ -220,6 +241,7 @@ def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterato
             yield ev, RK.endTimeApproximate, boolean(True)
     if e.all_day is not None:
         yield ev, RK.allDay, boolean(e.all_day)
+    yield from schema_dates(ev, e, gz.time_zone(e.city))
     for v in e.venues:
         used.venues.add(v)
         yield ev, RK.venue, iris.venue(v)
@@ -236,6 +258,26 @@ def event_triples(forum: Forum, e: Event, doc: Document, used: _Used) -> Iterato
     for frag in e.unparsed:
         yield ev, RK.unparsedText, de(frag)
     yield from _derived(ev, doc, e.span)
+
+
+def schema_dates(ev: URIRef, e: Event, zone: str) -> Iterator[Triple]:
+    """``schema:startDate``/``schema:endDate``: ``xsd:dateTime`` with the offset of ``zone`` on that day where a time
+    is printed, ``xsd:date`` otherwise. The printed date and time stay in ``rk:startDate``, ``rk:startTime`` ...
+
+    >>> import datetime as dt
+    >>> from ruhrkg.mappings.records import Event
+    >>> e = Event(ordinal=1, heading="", span=None, start_date=dt.date(2019, 3, 29), start_time=dt.time(10))
+    >>> [str(o) for _s, _p, o in schema_dates(URIRef("x"), e, "Europe/Berlin")]
+    ['2019-03-29T10:00:00+01:00']
+    """
+    for prop, day, time in ((SCHEMA.startDate, e.start_date, e.start_time), (SCHEMA.endDate, e.end_date, e.end_time)):
+        if day is None:
+            continue
+        if time is None:
+            yield ev, prop, Literal(day.isoformat(), datatype=XSD.date)
+        else:
+            moment = dt.datetime.combine(day, time, tzinfo=zoneinfo.ZoneInfo(zone))
+            yield ev, prop, Literal(moment.isoformat(), datatype=XSD.dateTime)
 
 
 # -- reference entities ---------------------------------------------------
@@ -259,6 +301,8 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
         for alias in entry.aliases:
             yield m, SKOS.altLabel, Literal(alias)
         yield m, RK.jurisdiction, iris.area("nordrhein-westfalen")
+        yield from lifetime_triples(m, entry, gz, used)
+    yield from change_triples(used, gz)
     areas = {"nordrhein-westfalen"}
     for key in sorted(used.organizations):
         o, entry = iris.organization(key), gz.organizations[key]
@@ -299,6 +343,54 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
         yield a, RDFS.label, en(entry.en)
 
 
+def partial_date(text: str) -> Literal | None:
+    """A date of the precision the gazetteer knows: ``"2017"`` (xsd:gYear), ``"2022-06"`` (xsd:gYearMonth),
+    ``"2022-06-29"`` (xsd:date); None for ``"unknown"``.
+
+    >>> partial_date("2022-06").datatype == XSD.gYearMonth, partial_date("unknown")
+    (True, None)
+    """
+    if text == "unknown":
+        return None
+    datatype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(text)]
+    return Literal(text, datatype=datatype)
+
+
+def lifetime_triples(m: URIRef, entry, gz: Gazetteer, used: _Used) -> Iterator[Triple]:
+    """A ministry's period of existence, the reorganisation that ended it and its sources (curated)."""
+    existed = entry.extra.get("existed", {})
+    for prop, key in ((SCHEMA.foundingDate, "from"), (SCHEMA.dissolutionDate, "until")):
+        if (value := partial_date(str(existed.get(key, "unknown")))) is not None:
+            yield m, prop, value
+    if change := entry.extra.get("changed_by"):
+        used.changes.add((change, entry.key))
+        yield m, ORG.changedBy, iris.change_event(f"{change}-{entry.key}")
+    for key in entry.extra.get("sources", ()):
+        yield m, DCTERMS.source, URIRef(gz.sources[key]["url"])
+
+
+def change_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
+    """The reorganisations that ended ministries of the document (one ``org:ChangeEvent`` per ministry, so that
+    each names exactly the ministries that took over its remit), and those successors."""
+    for key, code in sorted(used.changes):
+        c, change, entry = iris.change_event(f"{key}-{code}"), gz.changes[key], gz.ministries[code]
+        yield c, RDF.type, ORG.ChangeEvent
+        yield c, RDFS.label, de(f"{change['de']}: {code}")
+        yield c, RDFS.label, en(f"{change['en']}: {code}")
+        yield c, DCTERMS.date, partial_date(change["date"])
+        for src in change.get("sources", ()):
+            yield c, DCTERMS.source, URIRef(gz.sources[src]["url"])
+        yield c, ORG.originalOrganization, iris.ministry(code)
+        for successor in entry.extra.get("successors", ()):
+            s, succ = iris.ministry(successor), gz.successors[successor]
+            yield c, ORG.resultingOrganization, s
+            yield s, RDF.type, ORG.FormalOrganization
+            yield s, RK.code, Literal(successor)
+            yield s, RDFS.label, de(succ.name)
+            yield s, RDFS.label, en(succ.en)
+            yield s, ORG.resultedFrom, c
+
+
 def role_triples() -> Iterator[Triple]:
     r = iris.role("moderator")
     yield r, RDF.type, RK.Role
@@ -311,50 +403,3 @@ def role_triples() -> Iterator[Triple]:
 def triples_sorted(triples: Iterable[Triple]) -> list[Triple]:
     """Triples in a canonical order (by N-Triples text), for stable output."""
     return sorted(triples, key=lambda t: tuple(x.n3() for x in t))
-
-
-# -- dataset description --------------------------------------------------
-LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-
-
-def dataset_triples(
-    *,
-    version: str,
-    build_time,
-    triples: int,
-    class_counts: dict[URIRef, int],
-    entities: int,
-) -> Iterator[Triple]:
-    """The description of a build's dataset (VoID and DCAT), part of the data graph.
-
-    Counts describe the facts of the data graph, not this description itself.
-    """
-    from rdflib.namespace import DCAT, OWL, VOID
-
-    d = iris.dataset()
-    yield d, RDF.type, VOID.Dataset
-    yield d, RDF.type, DCAT.Dataset
-    yield d, RDFS.label, de("Ruhr-Konferenz: Wissensgraph der 20 Themenforen")
-    yield d, RDFS.label, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
-    yield d, DCTERMS.title, de("Ruhr-Konferenz: Wissensgraph der 20 Themenforen")
-    yield d, DCTERMS.title, en("Ruhr-Konferenz: knowledge graph of the 20 thematic forums")
-    yield (
-        d,
-        DCTERMS.description,
-        en(
-            "Every forum, ministry, person, role, event, venue and date printed in the Steckbriefe der 20 Themenforen "
-            "(1 June 2019), as linked data, each fact traceable to its lines in the source."
-        ),
-    )
-    yield d, DCTERMS.source, iris.source()
-    yield d, DCTERMS.license, LICENSE
-    yield d, DCTERMS.language, Literal("de")
-    yield d, PROV.generatedAtTime, Literal(build_time, datatype=XSD.dateTime)
-    yield d, OWL.versionInfo, Literal(version)
-    yield d, VOID.triples, integer(triples)
-    yield d, VOID.entities, integer(entities)
-    for cls, n in sorted(class_counts.items()):
-        part = iris.class_partition(cls.split("#")[-1])
-        yield d, VOID.classPartition, part
-        yield part, VOID["class"], cls
-        yield part, VOID.entities, integer(n)

@@ -37,6 +37,8 @@ from rdflib.term import URIRef
 BASE = "https://w3id.org/ruhrkg/"
 DEF = BASE + "def#"
 ID = BASE + "id/"
+#: Documents about the things of ``ID`` (``/id/...`` answers 303 See Other with ``/doc/...``).
+DOC = BASE + "doc/"
 GRAPH = BASE + "graph/"
 
 #: Open namespace for instance data (IRIs are minted in :mod:`ruhrkg.mappings.iris`).
@@ -164,7 +166,12 @@ GRAPHS = {
 ID_KINDS = (
     "forum", "event", "person", "membership", "ministry", "unit", "organization",
     "venue", "city", "area", "role", "conference", "source", "dataset", "partition", "link",
+    "agent", "change", "service", "distribution",
 )  # fmt: skip
+
+#: vCard (contact points) and DCAT-AP.de, for the dataset description.
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 
 #: One prefix map for every export and every query.
 PREFIXES: dict[str, str] = {
@@ -196,4 +203,17 @@ def sparql_prologue() -> str:
     return "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
 
 
-__all__ = ["RK", "RKID", "SCHEMA", "GRAPHS", "PREFIXES", "DEF", "ID", "BASE", "sparql_prologue"]
+__all__ = [
+    "RK",
+    "RKID",
+    "SCHEMA",
+    "VCARD",
+    "DCATDE",
+    "GRAPHS",
+    "PREFIXES",
+    "DEF",
+    "ID",
+    "DOC",
+    "BASE",
+    "sparql_prologue",
+]

@@ -37,7 +37,7 @@ def test_from_the_home_page_to_a_network_a_gexf_file_a_forum_and_a_citable_link(
 
     page.goto(live_server + "/?lang=en")
     page.locator("#forums").get_by_role("link", name=re.compile("Grüne Infrastruktur")).click()
-    page.wait_for_url("**/id/forum/14*")
+    page.wait_for_url("**/doc/forum/14*")
     assert page.locator("#events table tbody tr").count() == 2
     assert "Kamen" in page.locator("#events").inner_text()
     assert page.locator("#memberships").get_by_role("link", name="Josef Tumbrinck", exact=True).count() == 1

@@ -28,7 +28,7 @@ def test_home_page_renders(live_server, page):
 def test_forum_page_shows_events_people_labels_and_links(live_server, page):
     page.goto(live_server + "/?lang=de")
     page.get_by_role("link", name="Grüne Infrastruktur Metropolregion Ruhr").click()
-    page.wait_for_url("**/id/forum/14")
+    page.wait_for_url("**/doc/forum/14")
     assert page.locator("h1").inner_text() == "Themenforum 14: Grüne Infrastruktur Metropolregion Ruhr"
     assert page.locator(".types .type").first.inner_text() == "Themenforum"
     events = page.locator("#events table tbody tr")
@@ -41,7 +41,7 @@ def test_forum_page_shows_events_people_labels_and_links(live_server, page):
     assert "MULNV" in page.locator("#roles").inner_text()
     assert "Steckbrief Themenforum 14:" in page.locator("#provenance").inner_text()
     team.get_by_role("link", name="Ulrich Paetzel", exact=True).click()
-    page.wait_for_url("**/id/person/ulrich-paetzel")
+    page.wait_for_url("**/doc/person/ulrich-paetzel")
     assert page.locator("h1").inner_text() == "Ulrich Paetzel"
     assert page.locator("#memberships").get_by_role("link", name=re.compile("Themenforum 14")).count() == 1
 

@@ -177,10 +177,10 @@ def test_named_graphs_and_manifest(built, store):
 
 
 def test_dataset_description_is_in_the_graph(store, built):
-    q = """PREFIX void: <http://rdfs.org/ns/void#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+    q = """PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
     PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dct: <http://purl.org/dc/terms/>
     SELECT ?version ?time ?source ?n WHERE {
-      ?d owl:versionInfo ?version ; prov:generatedAtTime ?time ; dct:source ?source ;
+      ?d dcat:version ?version ; prov:generatedAtTime ?time ; prov:wasDerivedFrom ?source ;
          void:classPartition [ void:class <https://w3id.org/ruhrkg/def#Forum> ; void:entities ?n ] }"""
     (r,) = list(query.execute(store, q))
     assert r["version"].value == built.version
@@ -283,7 +283,8 @@ def test_turtle_export_is_deterministic(store):
 
 def test_dumps_written_at_build_time(built):
     names = sorted(p.name for p in built.downloads.iterdir())
-    assert "ruhrkg.ttl" in names and "ruhrkg.nq.gz" in names and len(names) == 10
+    assert "ruhrkg.ttl" in names and "ruhrkg.nq.gz" in names and "ruhrkg-links.sssom.tsv" in names
+    assert len(names) == 11  # five RDF formats, plain and gzip, and the links as SSSOM
 
 
 def test_rebuild_with_a_broken_source_keeps_the_previous_build(tmp_path, data_dir, built):

@@ -80,3 +80,47 @@ def test_lookups_stay_fast_with_a_large_gazetteer():
         (m,) = gz.venue_matches(text)
     assert m.key == "halle-29999"
     assert time.perf_counter() - t0 < 2.0  # the plain alternation needs about 5 ms per lookup here
+
+
+# -- ministries with a lifetime (issue 14) -------------------------------------------------------------------
+ENDED_2022 = {"MWIDE": {"MWIKE", "MHKBD"}, "MULNV": {"MUNV", "MLV"}, "VM": {"MUNV"}, "MKFFI": {"MKJFGFI"},
+              "MHKBG": {"MHKBD", "MKJFGFI"}}  # fmt: skip
+
+
+def test_every_ministry_says_what_is_known_of_its_lifetime():
+    gz = gazetteer.load()
+    for code, entry in gz.ministries.items():
+        existed = entry.extra["existed"]  # every ministry: a period, "unknown" where we do not know
+        assert set(existed) == {"from", "until"}, code
+        if existed["until"] != "unknown" or existed["from"] != "unknown":
+            assert entry.extra["sources"], f"{code}: a date without a source"
+        for key in entry.extra.get("sources", ()):
+            assert gz.sources[key]["url"].startswith("https://"), key
+    for code, successors in ENDED_2022.items():
+        entry = gz.ministries[code]
+        assert entry.extra["existed"]["until"] == "2022-06"
+        assert set(entry.extra["successors"]) == successors
+        assert all(s in gz.successors for s in successors)
+
+
+def test_ministry_lifetimes_in_the_graph(doc):
+    from rdflib import Literal
+    from rdflib.namespace import ORG, XSD
+
+    from ruhrkg.mappings import iris
+    from ruhrkg.mappings.mapper import to_graph
+    from ruhrkg.mappings.vocab import RK, SCHEMA
+
+    g = to_graph(doc)
+    for code, successors in ENDED_2022.items():
+        m = iris.ministry(code)
+        assert g.value(m, SCHEMA.dissolutionDate) == Literal("2022-06", datatype=XSD.gYearMonth)
+        assert g.value(m, SCHEMA.foundingDate) == Literal("2017", datatype=XSD.gYear)
+        change = g.value(m, ORG.changedBy)
+        assert (change, ORG.originalOrganization, m) in g
+        assert {str(g.value(s, RK.code)) for s in g.objects(change, ORG.resultingOrganization)} == successors
+    # unknown stays unsaid; a successor is not an rk:Ministry of the document
+    assert g.value(iris.ministry("Stk"), SCHEMA.foundingDate) is None
+    assert g.value(iris.ministry("MAGS"), SCHEMA.dissolutionDate) is None
+    assert (iris.ministry("MWIKE"), None, RK.Ministry) not in g
+    assert len(set(g.subjects(None, RK.Ministry))) == 12

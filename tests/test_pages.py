@@ -42,9 +42,10 @@ def entity_iris(store) -> list[str]:
 
 
 def get(client, path: str, accept: str | None = BROWSER_ACCEPT, **headers):
+    """GET ``path``, following the 303 from a thing (``/id/...``) to its document (``/doc/...``)."""
     if accept:
         headers["Accept"] = accept
-    return client.get(path, headers=headers)
+    return client.get(path, headers=headers, follow_redirects=True)
 
 
 def html(resp) -> str:
@@ -239,15 +240,15 @@ def test_link_headers_and_alternate_links_name_the_twins(client):
     resp = get(client, "/id/forum/14")
     links = link_header(resp)
     assert links == {
-        "text/turtle": "/id/forum/14?format=turtle",
-        "application/ld+json": "/id/forum/14?format=jsonld",
-        "application/n-triples": "/id/forum/14?format=ntriples",
-        "application/rdf+xml": "/id/forum/14?format=rdfxml",
+        "text/turtle": "/doc/forum/14?format=turtle",
+        "application/ld+json": "/doc/forum/14?format=jsonld",
+        "application/n-triples": "/doc/forum/14?format=ntriples",
+        "application/rdf+xml": "/doc/forum/14?format=rdfxml",
     }
     page = html(resp)
     for mime, href in links.items():
         assert f'<link rel="alternate" type="{mime}" href="{href}">' in page
-    assert link_header(get(client, "/id/forum/14", accept="text/turtle"))["text/html"] == "/id/forum/14?format=html"
+    assert link_header(get(client, "/id/forum/14", accept="text/turtle"))["text/html"] == "/doc/forum/14?format=html"
 
 
 def test_unknown_iris_get_404(client):
@@ -363,7 +364,7 @@ FORGED = "evil.example"
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/id/forum/14", "/queries/forums", "/api/queries/forums", "/api/queries", "/.well-known/void",
+    "path", ["/", "/doc/forum/14", "/queries/forums", "/api/queries/forums", "/api/queries", "/.well-known/void",
              "/reconcile", "/network/ministries"],
 )  # fmt: skip
 def test_a_forged_host_never_reaches_other_clients(client, path):
@@ -380,3 +381,40 @@ def test_a_forged_host_never_reaches_other_clients(client, path):
     if etag:
         assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
         assert normal.headers["ETag"] != etag
+
+
+# -- things and documents: /id/ answers 303 See Other (issue 14) ---------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "accept", "location"),
+    [
+        ("/id/forum/14", BROWSER_ACCEPT, "/doc/forum/14"),
+        ("/id/forum/14", "text/turtle", "/doc/forum/14?format=turtle"),
+        ("/id/forum/14", "application/ld+json", "/doc/forum/14?format=jsonld"),
+        ("/id/forum/14?format=ntriples", BROWSER_ACCEPT, "/doc/forum/14?format=ntriples"),
+        ("/id/forum/14?format=html", "text/turtle", "/doc/forum/14?format=html"),
+        ("/id/forum/14?lang=en", BROWSER_ACCEPT, "/doc/forum/14?lang=en"),
+        (
+            "/id/source/steckbriefe-themenforen-2019?lines=9-42",
+            "text/plain",
+            "/doc/source/steckbriefe-themenforen-2019?lines=9-42&format=txt",
+        ),
+        ("/id/person/ulrich-paetzel", None, "/doc/person/ulrich-paetzel"),
+    ],
+)
+def test_a_thing_redirects_to_its_document(client, path, accept, location):
+    headers = {"Accept": accept} if accept else {}
+    resp = client.get(path, headers=headers)
+    assert resp.status_code == 303
+    assert resp.headers["Location"] == location
+    assert "Accept" in resp.headers["Vary"]
+
+
+def test_the_document_is_not_the_thing(client):
+    """The page answers 200 at /doc/, and its RDF twin says which thing it is about."""
+    page = client.get("/doc/forum/14", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 200 and page.content_type.startswith("text/html")
+    g = parse(client.get("/doc/forum/14", headers={"Accept": "text/turtle"}), "turtle")
+    foaf_topic = URIRef("http://xmlns.com/foaf/0.1/primaryTopic")
+    assert (URIRef("https://w3id.org/ruhrkg/doc/forum/14"), foaf_topic, URIRef(FORUM)) in g
+    assert client.get("/id/forum/14", headers={"Accept": "image/png"}).status_code == 406
+    assert client.get("/doc/forum/99", headers={"Accept": BROWSER_ACCEPT}).status_code == 404

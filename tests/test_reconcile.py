@@ -265,7 +265,9 @@ def test_manifest_urls_work(client):
     encoded = urllib.parse.quote(PAETZEL, safe="")  # clients encode the id as a URI component
     view = client.get(local(manifest["view"]["url"].replace("{{id}}", encoded)))
     assert view.status_code == 303 and view.headers["Location"].endswith("/id/person/ulrich-paetzel")
-    assert client.get(view.headers["Location"]).status_code == 200
+    thing = client.get(view.headers["Location"])  # the entity's IRI: 303 to the document about it
+    assert thing.status_code == 303 and thing.headers["Location"].endswith("/doc/person/ulrich-paetzel")
+    assert client.get(thing.headers["Location"]).status_code == 200
     preview = client.get(local(manifest["preview"]["url"].replace("{{id}}", encoded)))
     assert preview.status_code == 200 and "Ulrich Paetzel" in preview.get_data(as_text=True)
     for kind, prefix in (("entity", "paetz"), ("type", "pers"), ("property", "stadt")):

@@ -90,7 +90,7 @@ def test_a_second_build_swaps_the_graphs_completely(published, tmp_path):
         assert titles == {"Heimat.Ruhrgebiet"}  # the old title is gone from every graph
         versions = remote.select(
             server.spec,
-            f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/2002/07/owl#versionInfo> ?v }} }}",
+            f"SELECT ?v WHERE {{ GRAPH <{LIVE[0]}> {{ ?d <http://www.w3.org/ns/dcat#version> ?v }} }}",
         )
         assert {r["v"] for r in versions} == {second.version}
     finally:
@@ -472,7 +472,7 @@ def test_parameters_with_any_characters_answer_as_in_local_mode(remote_app, loca
 
 
 def test_entity_pages_answer_as_in_local_mode(remote_app, local_app):
-    for path in ("/id/forum/14", "/id/city/essen", "/id/forum/14?format=ntriples"):
+    for path in ("/doc/forum/14", "/doc/city/essen", "/doc/forum/14?format=ntriples"):
         a = remote_app.test_client().get(path, headers={"Accept": "text/html"})
         b = local_app.test_client().get(path, headers={"Accept": "text/html"})
         assert a.status_code == b.status_code == 200 and a.data == b.data, path

@@ -8,6 +8,7 @@ shapes cover the constructs in combinations ``shapes.ttl`` does not use; anythin
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import sys
 from collections import Counter
@@ -19,7 +20,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from ruhrkg.graph import shacl_sparql, terms, validate
+from ruhrkg.graph import dataset, shacl_sparql, terms, validate
 from ruhrkg.graph.build import links_graph, packaged_source, shapes_graph
 from ruhrkg.mappings.mapper import to_graph
 from ruhrkg.mappings.parser import parse_text
@@ -40,12 +41,17 @@ def shapes() -> Graph:
 
 @pytest.fixture(scope="module")
 def real() -> Graph:
-    """The real document's data graph and its links graph, in one graph (so the link shape is covered)."""
+    """The real document's data graph, its links graph and a dataset description, in one graph (so the link and
+    dataset shapes are covered)."""
     data = to_graph(parse_text(packaged_source()))
     g = Graph()
     for t in data:
         g.add(t)
     for t in links_graph(data):
+        g.add(t)
+    facts = dataset.Facts(version="1.0.0+test", built_at=dt.datetime(2026, 12, 5, tzinfo=dt.UTC), triples=len(data),
+                          entities=1, temporal=(dt.date(2018, 12, 18), dt.date(2019, 10, 1)))  # fmt: skip
+    for t in dataset.description(facts, settings=dataset.Settings()):  # the dataset shape's target
         g.add(t)
     return g
 
@@ -96,10 +102,15 @@ def test_every_shape_with_a_target_is_compiled(shapes):
         "LanguageIn",
         "QualifiedMinCount",
         "Or",
+        "Closed",
+        "SPARQL",
     }
-    # one check per constraint: 35 sh:minCount, 42 sh:maxCount, 17 sh:datatype (+2 inside sh:or), 19 sh:class, ...
-    assert components["MinCount"] == 35 and components["MaxCount"] == 42 and components["Datatype"] == 17
-    assert components["Class"] == 19 and components["Disjoint"] == 3 and components["LessThanOrEquals"] == 3
+    # one check per constraint: 60 sh:minCount, 68 sh:maxCount, 55 sh:datatype (more inside sh:or), 29 sh:class, ...
+    assert components["MinCount"] == 60 and components["MaxCount"] == 68 and components["Datatype"] == 55
+    assert components["Class"] == 29 and components["Disjoint"] == 3 and components["LessThanOrEquals"] == 3
+    # 14 closed shapes, 2 SPARQL-based constraints (unique (forum, ordinal), units of the forum's ministries)
+    assert components["Closed"] == 14 and components["SPARQL"] == 2
+    assert {c.severity for c in checks} == {"Violation", "Warning"}
     assert {c.path for c in checks} >= {"rk:number", "^rk:forum", "^rk:membershipIn", "^rk:member"}
     assert all(c.message for c in checks)
 
@@ -358,7 +369,119 @@ def two_units_of(g):
     return u
 
 
+# -- the faults the shapes of issue 14 catch ----------------------------------------------------------------
+def duplicate_ordinal(g):
+    """Two events of one forum with one ordinal: the (forum, ordinal) pair is not unique (reported on the forum)."""
+    f, a, b = one(g, "SELECT ?f ?a ?b { ?a rk:forum ?f ; rk:ordinal 1 . ?b rk:forum ?f ; rk:ordinal 2 }")
+    replace(g, b, RK.ordinal, Literal(1))
+    return f
+
+
+def times_on_an_all_day_event(g):
+    (e,) = one(g, "SELECT ?e { ?e rk:allDay true }")
+    g.add((e, RK.startTime, Literal("10:00:00", datatype=XSD.time)))
+    return e
+
+
+def end_time_before_start_time(g):
+    e, start, end = one(g, "SELECT ?e ?s ?t { ?e rk:startDate ?d ; rk:endDate ?d ; rk:startTime ?s ; rk:endTime ?t }")
+    replace(g, e, RK.startTime, end)
+    replace(g, e, RK.endTime, start)
+    return e
+
+
+def unit_of_a_ministry_the_forum_does_not_name(g):
+    f, u = one(g, "SELECT ?f ?u { ?f a rk:Forum . ?u rk:unitOf ?m FILTER NOT EXISTS { ?f ?p ?m } }")
+    g.add((f, RK.involvedUnit, u))
+    return f
+
+
+def membership_without_provenance(g):
+    (m,) = one(g, "SELECT ?m { ?m a rk:ForumMembership }")
+    g.remove((m, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), None))
+    return m
+
+
+def unknown_predicate(g):
+    (e,) = one(g, "SELECT ?e { ?e a rk:Event }")
+    g.add((e, URIRef(EX + "colour"), Literal("blue")))
+    return e
+
+
+def venue_without_city(g):
+    """A warning: the data still conforms, the event is reported."""
+    (e,) = one(g, "SELECT ?e { ?e rk:venue [] ; rk:city [] }")
+    g.remove((e, RK.city, None))
+    return e
+
+
+def conference_without_english_label(g):
+    (c,) = one(g, "SELECT ?c { ?c a rk:Conference }")
+    for label in list(g.objects(c, RDFS.label)):
+        if label.language == "en":
+            g.remove((c, RDFS.label, label))
+    return c
+
+
+def role_with_a_note(g):
+    (r,) = one(g, "SELECT ?r { ?r a rk:Role }")
+    g.add((r, URIRef("http://www.w3.org/2004/02/skos/core#note"), Literal("closed shape")))
+    return r
+
+
+def source_document_with_a_bad_hash(g):
+    (d,) = one(g, "SELECT ?d { ?d a rk:SourceDocument }")
+    replace(g, d, RK.sha256, Literal("not a hash"))
+    return d
+
+
+def publisher_as_literal(g):
+    (d,) = one(g, "SELECT ?d { ?d a rk:SourceDocument }")
+    replace(g, d, URIRef("http://purl.org/dc/terms/publisher"), Literal("Landesregierung"))
+    return d
+
+
+def dissolution_as_text(g):
+    (m,) = one(g, "SELECT ?m { ?m <https://schema.org/dissolutionDate> [] }")
+    replace(g, m, URIRef("https://schema.org/dissolutionDate"), Literal("June 2022"))
+    return m
+
+
+def change_without_source(g):
+    (c,) = one(g, "SELECT ?c { ?c a <http://www.w3.org/ns/org#ChangeEvent> }")
+    g.remove((c, URIRef("http://purl.org/dc/terms/source"), None))
+    return c
+
+
+def dataset_licence_outside_the_vocabulary(g):
+    (d,) = one(g, "SELECT ?d { ?d a <http://www.w3.org/ns/dcat#Dataset> }")
+    replace(g, d, URIRef("http://purl.org/dc/terms/license"), URIRef("https://creativecommons.org/licenses/by/4.0/"))
+    return d
+
+
+def family_name_with_a_language(g):
+    """The ontology says xsd:string: a language-tagged name is not one."""
+    p, name = one(g, "SELECT ?p ?n { ?p a rk:Person ; rk:familyName ?n }")
+    replace(g, p, RK.familyName, Literal(str(name), lang="de"))
+    return p
+
+
 MUTATIONS: list[Callable[[Graph], URIRef | None]] = [
+    duplicate_ordinal,
+    times_on_an_all_day_event,
+    end_time_before_start_time,
+    unit_of_a_ministry_the_forum_does_not_name,
+    membership_without_provenance,
+    unknown_predicate,
+    venue_without_city,
+    conference_without_english_label,
+    role_with_a_note,
+    source_document_with_a_bad_hash,
+    publisher_as_literal,
+    dissolution_as_text,
+    change_without_source,
+    dataset_licence_outside_the_vocabulary,
+    family_name_with_a_language,
     drop_lead_ministry,
     two_numbers,
     number_as_string,
@@ -486,6 +609,16 @@ TOYS = {
                         [ sh:path ex:m ; sh:uniqueLang true ; sh:languageIn ( "de" ) ] ,
                         [ sh:path ex:q ; sh:disjoint ex:r ] ,
                         [ sh:path ex:lo ; sh:lessThanOrEquals ex:hi ; sh:minInclusive 2 ] .""",
+    "severity, closed with ignored properties, SPARQL-based constraints": """
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true ; sh:ignoredProperties ( rdf:type ex:m ) ;
+            sh:message "geschlossen"@de , "closed"@en ;
+            sh:property [ sh:path ex:p ; sh:maxCount 1 ; sh:severity sh:Warning ; sh:message "ein p"@de , "one p"@en ] ,
+                        [ sh:path ex:q ] , [ sh:path ex:n ; sh:severity sh:Info ; sh:maxCount 2 ] .
+        ex:T a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning ;
+            sh:sparql [ sh:message "n groß"@de , "n large"@en ;
+                        sh:select "SELECT $this ?value WHERE { $this <https://example.org/n> ?value FILTER(?value > 2) }" ] ,
+                      [ sh:message "r sich selbst"@de , "r itself"@en ;
+                        sh:select "SELECT DISTINCT $this WHERE { $this <https://example.org/r> $this }" ] .""",
 }
 
 
@@ -519,9 +652,14 @@ def test_without_sh_message_the_message_names_shape_and_component():
 REFUSED = {
     "sh:targetNode": "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .",
     "sh:node": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:node ex:T .",
-    "sh:severity": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning .",
+    "sh:severity must be one of": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:severity ex:Fatal ; sh:class ex:C .",
+    "sh:ignoredProperties without sh:closed": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:ignoredProperties ( ex:p ) .",
+    "sh:select must project": """ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:select "PREFIX ex: <https://example.org/> SELECT $this WHERE { $this ex:p ?x }" ] .""",
+    "sh:prefixes": """ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:prefixes ex: ; sh:select "SELECT $this WHERE { $this ?p ?x }" ] .""",
     "sh:deactivated": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:deactivated true .",
-    "sh:closed": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true .",
+    "sh:closed must be one boolean": 'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed "yes" .',
     "sh:maxInclusive": "ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:n ; sh:maxInclusive 5 ] .",
     "sh:qualifiedMaxCount": """ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:n ;
         sh:qualifiedValueShape [ sh:datatype xsd:integer ] ; sh:qualifiedMaxCount 1 ] .""",
@@ -542,3 +680,43 @@ def test_an_unsupported_construct_is_refused_by_name(construct):
     shapes = Graph().parse(data=TOY_PREFIXES + REFUSED[construct], format="turtle")
     with pytest.raises(shacl_sparql.UnsupportedShape, match=construct):
         shacl_sparql.compile_shapes(shapes)
+
+
+# -- each fault of issue 14 is reported by its own shape, with its severity -----------------------------------
+FAULTS = [
+    (duplicate_ordinal, "the pair (forum, ordinal) must be unique", "Violation"),
+    (times_on_an_all_day_event, "An all-day event (rk:allDay true) has no times", "Violation"),
+    (end_time_before_start_time, "ends on its only day before it starts", "Violation"),
+    (unit_of_a_ministry_the_forum_does_not_name, "belongs (rk:unitOf) to none of the ministries", "Violation"),
+    (membership_without_provenance, "no membership without provenance", "Violation"),
+    (unknown_predicate, "An event has a property its shape does not provide for", "Violation"),
+    (venue_without_city, "the venue is missing from the gazetteer", "Warning"),
+    (conference_without_english_label, "The conference needs one rdfs:label in German and one in English", "Violation"),
+    (role_with_a_note, "A role has a property its shape does not provide for", "Violation"),
+    (source_document_with_a_bad_hash, "64 hexadecimal digits", "Violation"),
+    (publisher_as_literal, "a foaf:Organization", "Violation"),
+    (dissolution_as_text, "schema:dissolutionDate", "Violation"),
+    (change_without_source, "cites at least one source", "Violation"),
+    (dataset_licence_outside_the_vocabulary, "DCAT-AP.de licence vocabulary", "Violation"),
+    (family_name_with_a_language, "rk:familyName, a non-empty xsd:string", "Violation"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message", "severity"), FAULTS, ids=[f[0].__name__ for f in FAULTS])
+def test_each_shape_fires_on_its_fault(real, shapes, mutate, message, severity):
+    g = Graph()
+    for t in real:
+        g.add(t)
+    focus = validate.short(mutate(g))
+    ref, ours = both(g, shapes)
+    for report in (ref, ours):
+        hits = [v for v in report.violations if v.focus == focus and message in v.message]
+        assert hits and {v.severity for v in hits} == {severity}, report.text()
+        assert report.conforms == (severity != "Violation")
+
+
+def test_every_message_is_given_in_german_and_english(shapes):
+    from rdflib.namespace import SH
+
+    for node in set(shapes.subjects(SH.message, None)):
+        assert {m.language for m in shapes.objects(node, SH.message)} == {"de", "en"}, node

@@ -212,7 +212,7 @@ def test_void_and_dcat(client):
     SELECT (COUNT(DISTINCT ?cp) AS ?classes) (COUNT(DISTINCT ?pp) AS ?props) (COUNT(DISTINCT ?dist) AS ?dists) WHERE {
       ?d a void:Dataset, dcat:Dataset ; void:classPartition ?cp ; void:propertyPartition ?pp ; dcat:distribution ?dist . }"""
     (row,) = list(g.query(q))
-    assert int(row.classes) >= 10 and int(row.props) >= 30 and int(row.dists) == 11
+    assert int(row.classes) >= 10 and int(row.props) >= 30 and int(row.dists) == 12
     svc = list(
         g.query(
             "PREFIX dcat: <http://www.w3.org/ns/dcat#> SELECT ?u WHERE { ?s a dcat:DataService ; dcat:endpointURL ?u }"

@@ -543,12 +543,12 @@ def test_entity_pages_show_verified_links_only(data_dir):
     app = create_app({"data_dir": str(data_dir), "access_log": False})
     try:
         client = app.test_client()
-        essen = client.get("/id/city/essen", headers={"Accept": "text/html"}).get_data(as_text=True)
+        essen = client.get("/doc/city/essen", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert 'href="https://www.wikidata.org/wiki/Q2066"' in essen
-        kamen = client.get("/id/city/kamen", headers={"Accept": "text/html"}).get_data(as_text=True)
+        kamen = client.get("/doc/city/kamen", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert 'id="wikidata"' not in kamen  # a single-source candidate is not shown as a match ...
         assert "link:city-kamen-Q7028" in kamen  # ... but its link record is, among the incoming links
-        turtle = client.get("/id/city/essen", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+        turtle = client.get("/doc/city/essen", headers={"Accept": "text/turtle"}).get_data(as_text=True)
         assert "skos:exactMatch wd:Q2066" in turtle
     finally:
         app.extensions["ruhrkg"].close()

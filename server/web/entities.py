@@ -1,6 +1,8 @@
-"""Entity pages: every ``https://w3id.org/ruhrkg/id/<rest>`` IRI dereferences at ``/id/<rest>``.
+"""Entity pages: every ``https://w3id.org/ruhrkg/id/<rest>`` IRI dereferences at ``/id/<rest>``, which answers
+``303 See Other`` with the document about the thing, ``/doc/<rest>`` (the IRI names a forum or a person, not a
+page; the representation the client asked for is kept in the new location).
 
-Browsers get HTML; RDF clients get the entity's *RDF twin* in Turtle, JSON-LD, N-Triples or RDF/XML, by
+At ``/doc/<rest>`` browsers get HTML; RDF clients get the entity's *RDF twin* in Turtle, JSON-LD, N-Triples or RDF/XML, by
 ``Accept`` or ``?format=`` (``turtle``, ``jsonld``, ``ntriples``, ``rdfxml``), with ``Link: rel="alternate"``
 headers naming the other representations. The twin is
 
@@ -46,6 +48,8 @@ from ruhrkg.server.web.i18n import current_lang
 from ruhrkg.server.web.render import RDF_TWINS, alternates, construct, negotiate, not_acceptable, respond
 
 bp = Blueprint("entities", __name__)
+#: The document (``/doc/...``) says which thing (``/id/...``) it is about.
+FOAF_PRIMARY_TOPIC = ox.NamedNode("http://xmlns.com/foaf/0.1/primaryTopic")
 
 #: The graphs entity pages read: the data, the ontology (for labels of terms) and external links.
 ENTITY_GRAPHS = [str(GRAPHS["data"]), str(GRAPHS["ontology"]), str(GRAPHS["links"])]
@@ -406,12 +410,32 @@ def source_context(h: Neighbourhood, lines: list[str], shown: tuple[int, int] | 
 # -- the route ----------------------------------------------------------------------------------------
 
 
+def _offered(iri: str) -> tuple[str, ...]:
+    return ("html", "txt", *RDF_TWINS) if iri == str(iris.source()) else ("html", *RDF_TWINS)
+
+
 @bp.route("/id/<path:rest>")
 def entity(rest: str):
-    """An entity in the representation the client asks for."""
+    """The thing itself: ``303 See Other`` to the document about it (``/doc/<rest>``, :func:`ruhrkg.mappings.iris.document`),
+    in the representation the client asks for (``format=`` names it in the new location unless it is HTML)."""
+    offered = _offered(ID + rest)
+    fmt = negotiate(offered)
+    if fmt is None:
+        return not_acceptable(offered)
+    args = {k: v for k, v in request.args.lists() if k != "format"}
+    if fmt != "html" or "format" in request.args:  # the same Accept picks HTML again at /doc/ unless format= chose it
+        args["format"] = fmt
+    location = url_for("entities.document", rest=rest, **args)
+    return Response(f"303 See Other: {location}\n", 303, mimetype="text/plain",
+                    headers={"Location": location, "Vary": "Accept", "Cache-Control": "public, max-age=300"})  # fmt: skip
+
+
+@bp.route("/doc/<path:rest>")
+def document(rest: str):
+    """The document about an entity, in the representation the client asks for."""
     iri = ID + rest
     is_source = iri == str(iris.source())
-    offered = ("html", "txt", *RDF_TWINS) if is_source else ("html", *RDF_TWINS)
+    offered = _offered(iri)
     fmt = negotiate(offered)
     if fmt is None:
         return not_acceptable(offered)
@@ -421,14 +445,15 @@ def entity(rest: str):
         return _missing(iri, fmt)
     lang = current_lang() if fmt == "html" else ""
     lines_arg = request.args.get("lines") if is_source and fmt in ("html", "txt") else None
-    alts = alternates(offered, fmt, lambda n: url_for("entities.entity", rest=rest, format=n))
+    alts = alternates(offered, fmt, lambda n: url_for("entities.document", rest=rest, format=n))
 
     def make() -> bytes | None:
         h = Neighbourhood(iri, construct("entity-neighbourhood", ENTITY_GRAPHS, e=iri), lang)
         if not h.exists:
             return None
         if fmt in RDF_TWINS:
-            return serialize(h.twin(), fmt)
+            topic = ox.Triple(ox.NamedNode(str(iris.document(iri))), FOAF_PRIMARY_TOPIC, ox.NamedNode(iri))
+            return serialize([*h.twin(), topic], fmt)
         context = {}
         if is_source:
             lines = source_lines(h)
@@ -443,7 +468,7 @@ def entity(rest: str):
             **context,
             alternates=alts,
             is_source=is_source,
-            self_url=url_for("entities.entity", rest=rest),
+            self_url=url_for("entities.document", rest=rest),
         ).encode("utf-8")
 
     return respond(("entity", iri, fmt, lang, lines_arg), fmt, make, links=alts, on_missing=lambda: _missing(iri, fmt))

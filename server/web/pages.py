@@ -17,6 +17,7 @@ from flask import Blueprint, Response, render_template, url_for
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
+from ruhrkg.graph.history import history
 from ruhrkg.graph.query import qname, rows, values
 from ruhrkg.graph.saved import load as load_saved_query
 from ruhrkg.graph.shared import ontology_graph
@@ -169,6 +170,7 @@ def ontology_model() -> dict:
         "version_iri": str(g.value(o, OWL.versionIRI) or ""),
         "license": str(g.value(o, DCTERMS.license) or ""),
         "created": str(g.value(o, DCTERMS.created) or ""),
+        "history": history(g, o),
         "creator": str(g.value(o, DCTERMS.creator) or ""),
         "sections": sections,
     }
