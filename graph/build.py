@@ -151,7 +151,7 @@ def build(
         class_counts={str(cls): counts[name] for name, cls in COUNTED.items()},
         temporal=(dates[0], dates[-1]) if dates else None,
     )
-    description = dataset.description(described, settings=dataset.Settings.from_env())
+    description = dataset.description(described, publisher=dataset.Publisher.from_env())
     check_description(description)
     for t in description:
         data.add(t)

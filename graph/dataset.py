@@ -12,7 +12,7 @@ SPARQL endpoint as a ``dcat:DataService`` reached through a distribution's ``dca
 political geocoding (``dct:spatial``, ``dcatde:politicalGeocodingLevelURI`` ``state``), access rights from the EU table.
 
 >>> facts = Facts(version="0.1.0+abc", built_at=dt.datetime(2026, 12, 5, tzinfo=dt.UTC), triples=10, entities=2)
->>> g = description(facts, settings=Settings())
+>>> g = description(facts, publisher=Publisher())
 >>> (iris.dataset(), DCAT_VERSION, Literal("0.1.0+abc")) in g
 True
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
@@ -58,11 +58,16 @@ ISSUED = dt.date(2026, 11, 26)
 
 
 @dataclass(frozen=True)
-class Settings:
+class Publisher:
     """Who publishes the dataset and whom to contact: settings, not facts of the source.
 
-    Each has a ``RUHRKG_*`` variable (:meth:`from_env`): ``RUHRKG_PUBLISHER_NAME``, ``RUHRKG_PUBLISHER_URL``,
-    ``RUHRKG_CONTACT_NAME``, ``RUHRKG_CONTACT_EMAIL``, ``RUHRKG_CONTACT_URL``.
+    Each field has a ``RUHRKG_<FIELD>`` variable: ``RUHRKG_PUBLISHER_NAME``, ``RUHRKG_PUBLISHER_URL``,
+    ``RUHRKG_CONTACT_NAME``, ``RUHRKG_CONTACT_EMAIL``, ``RUHRKG_CONTACT_URL``. ``ruhrkg build`` reads them with
+    :meth:`from_env`; the web app through its settings (:meth:`ruhrkg.server.config.Settings.publisher`). An empty
+    value keeps the default.
+
+    >>> Publisher.from_env({"RUHRKG_PUBLISHER_NAME": "Land NRW", "RUHRKG_CONTACT_URL": ""}).publisher_name
+    'Land NRW'
     """
 
     publisher_name: str = "ruhrkg"
@@ -72,11 +77,14 @@ class Settings:
     contact_url: str = "https://w3id.org/ruhrkg/about"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def of(cls, **values: str | None) -> Publisher:
+        """The publisher with these values, the default for each that is empty or None."""
+        return cls(**{k: v for k, v in values.items() if v})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Publisher:
         env = os.environ if env is None else env
-        names = {"publisher_name": "PUBLISHER_NAME", "publisher_url": "PUBLISHER_URL", "contact_name": "CONTACT_NAME",
-                 "contact_email": "CONTACT_EMAIL", "contact_url": "CONTACT_URL"}  # fmt: skip
-        return cls(**{k: env[f"RUHRKG_{v}"] for k, v in names.items() if env.get(f"RUHRKG_{v}")})
+        return cls.of(**{f.name: env.get(f"RUHRKG_{f.name.upper()}") for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -129,12 +137,12 @@ def dumps() -> list[Download]:
 
 
 def description(
-    facts: Facts, *, settings: Settings, base: str = BASE.rstrip("/"), downloads: Iterable[Download] | None = None
+    facts: Facts, *, publisher: Publisher, base: str = BASE.rstrip("/"), downloads: Iterable[Download] | None = None
 ) -> Graph:
     """The dataset, its distributions, the SPARQL endpoint as a data service, publisher and contact point.
 
-    ``base``: where the service answers (``https://w3id.org/ruhrkg`` in the data graph, the public URL at
-    ``/.well-known/void``). ``downloads``: the dump files (default: every dump a build writes, sizes unknown).
+    ``publisher``: who publishes it and the contact point. ``base``: where the service answers
+    (``https://w3id.org/ruhrkg`` in the data graph, the public URL at ``/.well-known/void``). ``downloads``: the dump files (default: every dump a build writes, sizes unknown).
     """
     g = Graph()
     for prefix, ns in PREFIXES.items():
@@ -143,7 +151,7 @@ def description(
     g.bind("vcard", VCARD)
     base = base.rstrip("/")
     d, svc = iris.dataset(), iris.data_service()
-    publisher, contact = iris.agent("ruhrkg"), URIRef(f"{iris.agent('ruhrkg')}#contact")
+    agent, contact = iris.agent("ruhrkg"), URIRef(f"{iris.agent('ruhrkg')}#contact")
     modified = Literal(facts.built_at.isoformat(), datatype=XSD.dateTime)
     add = g.add
 
@@ -187,17 +195,17 @@ def description(
         add((period, RDF.type, DCTERMS.PeriodOfTime))
         add((period, DCAT.startDate, Literal(facts.temporal[0].isoformat(), datatype=XSD.date)))
         add((period, DCAT.endDate, Literal(facts.temporal[1].isoformat(), datatype=XSD.date)))
-    add((d, DCTERMS.publisher, publisher))
+    add((d, DCTERMS.publisher, agent))
     add((d, DCAT.contactPoint, contact))
-    add((publisher, RDF.type, FOAF.Agent))
-    add((publisher, FOAF.name, Literal(settings.publisher_name)))
-    add((publisher, FOAF.homepage, URIRef(settings.publisher_url)))
+    add((agent, RDF.type, FOAF.Agent))
+    add((agent, FOAF.name, Literal(publisher.publisher_name)))
+    add((agent, FOAF.homepage, URIRef(publisher.publisher_url)))
     add((contact, RDF.type, VCARD.Kind))
     add((contact, RDF.type, VCARD.Organization))
-    add((contact, VCARD.fn, Literal(settings.contact_name)))
-    if settings.contact_email:
-        add((contact, VCARD.hasEmail, URIRef(f"mailto:{settings.contact_email}")))
-    add((contact, VCARD.hasURL, URIRef(settings.contact_url)))
+    add((contact, VCARD.fn, Literal(publisher.contact_name)))
+    if publisher.contact_email:
+        add((contact, VCARD.hasEmail, URIRef(f"mailto:{publisher.contact_email}")))
+    add((contact, VCARD.hasURL, URIRef(publisher.contact_url)))
 
     # VoID
     add((d, VOID.sparqlEndpoint, URIRef(base + "/sparql")))
@@ -255,7 +263,7 @@ def description(
     add((svc, DCAT.endpointURL, URIRef(base + "/sparql")))
     add((svc, DCAT.endpointDescription, URIRef(base + "/sparql")))
     add((svc, DCAT.servesDataset, d))
-    add((svc, DCTERMS.publisher, publisher))
+    add((svc, DCTERMS.publisher, agent))
     add((svc, DCAT.contactPoint, contact))
     common(svc)
     return g

@@ -104,7 +104,7 @@ def build(mapped: list, doc, text: str, *, data_dir, links, say: Callable, lap: 
         class_counts={str(cls): counts[name] for name, cls in COUNTED.items()},
         temporal=(first, last) if first and last else None,
     )
-    description = dataset.description(described, settings=dataset.Settings.from_env())
+    description = dataset.description(described, publisher=dataset.Publisher.from_env())
     check_description(description)
     mem.bulk_extend(terms.quads(description, GRAPHS["data"]))
     lap("describe")

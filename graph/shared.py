@@ -121,7 +121,7 @@ def write_build(
 
 def check_description(description: Graph) -> None:
     """The dataset description against the shapes (``rksh:DatasetShape``): a :class:`BuildError` if it fails
-    (settings such as the publisher come from the environment)."""
+    (the publisher and contact point come from the environment, :meth:`ruhrkg.graph.dataset.Publisher.from_env`)."""
     report = validate.validate(description, shapes_graph())
     if not report.conforms:
         raise BuildError(report.text())

@@ -47,6 +47,13 @@ class Settings:
     cache_entry_bytes: int = 2_000_000  # larger results are streamed, not cached
     public_url: str = ""  # e.g. https://ruhrkg.example.org ; default: the request's host (part of every cache key)
     access_log: bool = True
+    # The publisher and contact point of the dataset description (/.well-known/void); empty: the default of
+    # ruhrkg.graph.dataset.Publisher. `ruhrkg build` reads the same variables for the data graph's description.
+    publisher_name: str = ""
+    publisher_url: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
     warm_up: bool = False  # start the query workers when the app is created, not on the first query
     # Remote mode (ruhrkg.server.query.remote): answer queries from this SPARQL store instead of the query workers.
     store: str = ""  # [FLAVOUR+]URL, e.g. http://127.0.0.1:7878 (an Oxigraph server); see ruhrkg.graph.remote
@@ -92,6 +99,16 @@ class Settings:
         except RemoteStoreError as e:
             raise SettingsError(str(e)) from None
         return spec.reader() if spec is not None else None
+
+    def publisher(self):
+        """The publisher and contact point of the dataset description (a :class:`ruhrkg.graph.dataset.Publisher`).
+
+        >>> Settings(publisher_name="Land NRW").publisher().publisher_name
+        'Land NRW'
+        """
+        from ruhrkg.graph.dataset import Publisher
+
+        return Publisher.of(**{f.name: getattr(self, f.name) for f in fields(Publisher)})
 
     def query_workers_per_http_worker(self) -> int:
         """Query workers of one HTTP worker: ``query_workers``, or (0) as many as ``threads`` within the memory

@@ -16,13 +16,14 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SH, VOID
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, SH, VOID
 
 from ruhrkg.graph import dataset
 from ruhrkg.graph.terms import from_ox
 from ruhrkg.mappings import iris
-from ruhrkg.mappings.vocab import GRAPHS
+from ruhrkg.mappings.vocab import GRAPHS, VCARD
 from ruhrkg.server.app import create_app
+from ruhrkg.server.config import Settings
 
 VOCAB = Path(__file__).parent / "vocab"
 
@@ -106,5 +107,20 @@ def test_the_shapes_fire_on_a_broken_description(void, shapes, predicate, severi
 
 
 def test_settings_come_from_the_environment():
-    s = dataset.Settings.from_env({"RUHRKG_PUBLISHER_NAME": "Land NRW", "RUHRKG_CONTACT_EMAIL": "a@b.de"})
+    s = dataset.Publisher.from_env({"RUHRKG_PUBLISHER_NAME": "Land NRW", "RUHRKG_CONTACT_EMAIL": "a@b.de"})
     assert (s.publisher_name, s.contact_email, s.contact_name) == ("Land NRW", "a@b.de", "ruhrkg")
+    served = Settings.from_env({"RUHRKG_PUBLISHER_NAME": "Land NRW", "RUHRKG_CONTACT_EMAIL": "a@b.de"}).publisher()
+    assert served == s  # the web app reads the same variables into its settings
+
+
+def test_the_served_description_names_the_configured_publisher(data_dir):
+    app = create_app({"data_dir": str(data_dir), "access_log": False, "publisher_name": "Land NRW",
+                      "contact_email": "open-data@example.org"})  # fmt: skip
+    try:
+        resp = app.test_client().get("/.well-known/void", headers={"Accept": "text/turtle"})
+        g = Graph().parse(data=resp.data, format="turtle")
+    finally:
+        app.extensions["ruhrkg"].close()
+    assert str(g.value(iris.agent("ruhrkg"), FOAF.name)) == "Land NRW"
+    contact = g.value(iris.dataset(), DCAT.contactPoint)
+    assert (contact, VCARD.hasEmail, URIRef("mailto:open-data@example.org")) in g

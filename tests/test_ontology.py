@@ -120,7 +120,7 @@ def described(data) -> Graph:
     g = Graph()
     for t in data:
         g.add(t)
-    for t in dataset.description(facts, settings=dataset.Settings(contact_email="x@example.org")):
+    for t in dataset.description(facts, publisher=dataset.Publisher(contact_email="x@example.org")):
         g.add(t)
     return g
 

@@ -51,7 +51,7 @@ def real() -> Graph:
         g.add(t)
     facts = dataset.Facts(version="1.0.0+test", built_at=dt.datetime(2026, 12, 5, tzinfo=dt.UTC), triples=len(data),
                           entities=1, temporal=(dt.date(2018, 12, 18), dt.date(2019, 10, 1)))  # fmt: skip
-    for t in dataset.description(facts, settings=dataset.Settings()):  # the dataset shape's target
+    for t in dataset.description(facts, publisher=dataset.Publisher()):  # the dataset shape's target
         g.add(t)
     return g
 

@@ -9,13 +9,12 @@ from flask import Blueprint, Response, current_app, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from ruhrkg.mappings.vocab import GRAPHS, PREFIXES
+from ruhrkg.mappings.vocab import DCATDE, GRAPHS, PREFIXES
 from ruhrkg.server.sparql import formats
 
 bp = Blueprint("sparql", __name__)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
-DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 DESCRIPTION_TYPES = (formats.GRAPHS[0], formats.GRAPHS[4], formats.GRAPHS[1], formats.GRAPHS[5])
 
 

@@ -1,7 +1,8 @@
 """Self-description and downloads: VoID and DCAT, and the dumps.
 
-- ``/.well-known/void``: VoID (class and property partitions with counts) and DCAT (DCAT-AP.de
-  compatible: the dataset, one distribution per dump format, the endpoint as a data service).
+- ``/.well-known/void``: the dataset description of :mod:`ruhrkg.graph.dataset` (VoID with class and property
+  partitions, DCAT-AP.de 3.0: the dataset, one distribution per dump, the endpoint as a data service), with this
+  server's URLs, the dumps' sizes and the publisher and contact point of its settings.
 - ``/downloads/<file>``: the dumps written at build time, with ``Content-Disposition``, an ``ETag``
   (the dataset version), ``Last-Modified`` and conditional GET.
 """
@@ -9,7 +10,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from flask import Blueprint, abort, send_file, url_for
 
@@ -28,7 +28,7 @@ def void():
     downloads = backend.build.downloads
     files = [dataset.Download(d.name, (downloads / d.name).stat().st_size)
              for d in dataset.dumps() if (downloads / d.name).exists()]  # fmt: skip
-    g = dataset.description(dataset.Facts.from_manifest(backend.build.manifest), settings=dataset.Settings.from_env(),
+    g = dataset.description(dataset.Facts.from_manifest(backend.build.manifest), publisher=render.settings().publisher(),
                             base=base_url(), downloads=files)  # fmt: skip
     return rdf_response(g, etag_parts=("void",))
 
