@@ -9,7 +9,7 @@ Layout of ``server/`` (the code for a URL is found by its prefix):
 - :mod:`.wsgi`: the front every request passes (bounds, UTF-8), routing ``/sparql`` queries to
 - :mod:`.sparql`: the SPARQL protocol core, media types and negotiation, the Service Description;
 - :mod:`.query`: checking and running queries (the lexer, the engines), below HTTP;
-- :mod:`.web`: the pages (``/``, ``/about``, ``/id/…``, ``/queries/…``, ``/network``, ``/editor``, ``/downloads/``);
+- :mod:`.web`: the pages (``/``, ``/about``, ``/id/…`` (303 to ``/doc/…``), ``/queries/…``, ``/network``, ``/editor``, ``/downloads/``);
 - :mod:`.api`: the machine APIs (``/api/…``, ``/reconcile``);
 - :mod:`.backend`: the current build, its query service and the result cache; :mod:`.accesslog`; :mod:`.config`.
 """

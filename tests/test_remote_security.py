@@ -135,7 +135,7 @@ def test_the_publishing_credentials_of_the_store_url_never_go_with_a_query(proxy
         client = app.test_client()
         assert client.get("/sparql", query_string={"query": FORUMS}).status_code == 200
         assert client.get("/api/queries/forums?format=json").status_code == 200
-        assert client.get("/id/forum/14", headers={"Accept": "text/html"}).status_code == 200
+        assert client.get("/doc/forum/14", headers={"Accept": "text/html"}).status_code == 200
     finally:
         app.extensions["ruhrkg"].close()
     assert proxy.seen and all(s.path == "/query" for s in proxy.seen)

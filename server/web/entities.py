@@ -10,7 +10,9 @@ headers naming the other representations. The twin is
   ``links`` graph of external identifiers, if a build has one; the ontology graph adds nothing for ``/id/``
   subjects but the ontology's own ``rdfs:seeAlso`` of the source document);
 - the ``rdfs:label`` of every resource those triples link to: their objects, subjects and predicates (the
-  labels of the ontology's terms come from the ontology graph).
+  labels of the ontology's terms come from the ontology graph);
+- ``<https://w3id.org/ruhrkg/doc/<rest>> foaf:primaryTopic <https://w3id.org/ruhrkg/id/<rest>>``: which thing the
+  document is about.
 
 One CONSTRUCT query (``graph/rq/entity-neighbourhood.rq``, the entity bound by a substitution, never pasted)
 fetches that plus the outgoing triples of every neighbour and their objects' labels, which the HTML page needs
@@ -18,7 +20,7 @@ for its tables (a forum's events with venues and cities, its moderation team, a 
 provenance excerpts). The twin is cut out of that graph, so page and twin agree. Rendered responses are cached
 per (dataset version, base URL, IRI, format, language) in the backend's result cache, which a rebuild empties.
 
-The source document (``/id/source/steckbriefe-themenforen-2019``) is shown with numbered lines: ``#L9``
+The source document (``/doc/source/steckbriefe-themenforen-2019``) is shown with numbered lines: ``#L9``
 anchors, one anchor per excerpt range so that the excerpts' ``#line=8,42`` fragments (RFC 5147) scroll there
 without JavaScript (a small script highlights the range), a ``?lines=9-42`` view, and a text/plain twin
 (``?format=txt`` or ``Accept: text/plain``).
