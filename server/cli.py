@@ -124,6 +124,8 @@ def build(data_dir: Path, source: Path | None, strict: bool, links: Path | None,
     graphs are also published into a remote SPARQL store (uploaded under
     staging names, then switched in one update and their sizes checked); if
     that fails, the remote store and the local build both stay as they were.
+    The dataset description names the publisher and contact point of
+    RUHRKG_PUBLISHER_NAME, _URL and RUHRKG_CONTACT_NAME, _EMAIL, _URL.
     """
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     spec = _store_spec(store, store_query, store_update, store_gsp)
