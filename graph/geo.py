@@ -45,8 +45,17 @@ class Place:
 def places_from_rows(rows: Iterable[dict[str, str]]) -> list[Place]:
     """Places from the rows of the saved query ``place-coordinates``."""
     return [
-        Place(r["place"], r["name"], r["kind"], float(r["latitude"]), float(r["longitude"]), r["source"],
-              int(r.get("events", 0)), r["pointOf"], r["city"])  # fmt: skip
+        Place(
+            r["place"],
+            r["name"],
+            r["kind"],
+            float(r["latitude"]),
+            float(r["longitude"]),
+            r["source"],
+            int(r.get("events", 0)),
+            r["pointOf"],
+            r["city"],
+        )  # fmt: skip
         for r in rows
     ]
 
@@ -150,7 +159,11 @@ def to_svg(places: Iterable[Place], *, lang: str, href: Callable[[str], str]) ->
     ]
     for m in drawn:
         p = m.place
-        word = ("Veranstaltung" if m.events == 1 else "Veranstaltungen") if de else ("event" if m.events == 1 else "events")
+        word = (
+            ("Veranstaltung" if m.events == 1 else "Veranstaltungen")
+            if de
+            else ("event" if m.events == 1 else "events")
+        )
         text = f"{p.name}: {m.events} {word}"
         if m.sharing:
             text += (" (mit " if de else " (with ") + ", ".join(s.name for s in m.sharing) + ")"

@@ -313,12 +313,16 @@ def to_svg(lay: Layout, *, lang: str, href: Callable[[str], str]) -> str:
         out.append(f'<g class="tl-row" data-forum="{r.number:02d}">')
         out.append(
             f'<a href="{e(href(r.forum))}" class="tl-forum" aria-label="{e(label)}: {e(r.title)}">'
-            f'<title>{e(label)}: {e(r.title)}</title>'
+            f"<title>{e(label)}: {e(r.title)}</title>"
             f'<text x="8" y="{r.y + 4}">{e(label)}</text></a>'
         )
-        out.append(f'<line class="tl-lane" x1="{LABEL_WIDTH}" y1="{r.y}" x2="{LABEL_WIDTH + AXIS_WIDTH}" y2="{r.y}" aria-hidden="true"/>')
+        out.append(
+            f'<line class="tl-lane" x1="{LABEL_WIDTH}" y1="{r.y}" x2="{LABEL_WIDTH + AXIS_WIDTH}" y2="{r.y}" aria-hidden="true"/>'
+        )
         for m in r.marks:
-            text = f"{m.event.name(lang)} – {m.event.when(lang)}" + (f" – {m.event.location}" if m.event.location else "")
+            text = f"{m.event.name(lang)} – {m.event.when(lang)}" + (
+                f" – {m.event.location}" if m.event.location else ""
+            )
             shape = (
                 f'<rect x="{m.x}" y="{m.y - MARK_RADIUS}" width="{m.width}" height="{2 * MARK_RADIUS}" rx="{MARK_RADIUS}"/>'
                 if m.width

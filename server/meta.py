@@ -4,7 +4,8 @@
   RDF/XML by ``Accept``; browsers asking for HTML get the query page).
 - ``/.well-known/void``: VoID (class and property partitions with counts) and DCAT (DCAT-AP.de
   compatible: the dataset, one distribution per dump format, the endpoint as a data service).
-- ``/downloads/<file>``: the dumps written at build time, with ``Content-Disposition``, an ``ETag``
+- ``/downloads/<file>``: the dumps written at build time (their index page is
+  :mod:`ruhrkg.server.web.downloads`), with ``Content-Disposition``, an ``ETag``
   (the dataset version), ``Last-Modified`` and conditional GET.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, request, send_file
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
@@ -199,17 +200,6 @@ def void():
     g.add((svc, DCTERMS.license, LICENSE))
     g.add((d, DCAT.distribution, svc))
     return rdf_response(g, etag_parts=("void", base))
-
-
-@bp.route("/downloads/")
-def downloads_index():
-    """The dumps of the current build, as JSON."""
-    backend = current_app.extensions["ruhrkg"]
-    files = []
-    for path in sorted(backend.build.downloads.iterdir()):
-        files.append({"name": path.name, "url": url_for("meta.download", name=path.name, _external=True),
-                      "bytes": path.stat().st_size})  # fmt: skip
-    return {"version": backend.version, "files": files}
 
 
 @bp.route("/downloads/<name>")

@@ -66,7 +66,9 @@ def page():
             ministries=ministries, cities=cities, filters=filters, link=link, href=href, alternates=alts,
         ).encode("utf-8")  # fmt: skip
 
-    return cached(("timeline", lang, filters["ministry"], filters["city"]), "text/html; charset=utf-8", make, links=alts)
+    return cached(
+        ("timeline", lang, filters["ministry"], filters["city"]), "text/html; charset=utf-8", make, links=alts
+    )
 
 
 @bp.route("/timeline.json")
@@ -75,7 +77,9 @@ def as_json():
     _, chosen, _, _, filters = _filtered()
 
     def make() -> bytes:
-        ordered = sorted(chosen, key=lambda e: (e.start is None, e.start or dt.date.min, e.start_time, e.number, e.ordinal))
+        ordered = sorted(
+            chosen, key=lambda e: (e.start is None, e.start or dt.date.min, e.start_time, e.number, e.ordinal)
+        )
         body = {"filters": _filters(filters), "events": timeline.to_json(ordered)}
         return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
 

@@ -13,7 +13,9 @@ from flask import Response, current_app, request
 from ruhrkg.server.backend import CachedResult
 
 
-def cached(key: tuple, media: str, make: Callable[[], bytes], *, links: list[dict] = (), filename: str = "") -> Response:
+def cached(
+    key: tuple, media: str, make: Callable[[], bytes], *, links: list[dict] = (), filename: str = ""
+) -> Response:
     """A cached, conditional response of type ``media``; ``links`` become ``Link: rel="alternate"`` headers."""
     backend = current_app.extensions["ruhrkg"]
     tag = backend.cache_key(*key)
