@@ -55,9 +55,9 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
 
     for module in (sparql, meta, pages, entities, queries_web, network, reconcile):
         app.register_blueprint(module.bp)
-    from ruhrkg.server.web import downloads, map, timeline
+    from ruhrkg.server.web import downloads, favicon, map, timeline
 
-    for module in (downloads, timeline, map):
+    for module in (downloads, timeline, map, favicon):
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {**i18n.template_globals(), "version": app.extensions["ruhrkg"].version})
     app.after_request(i18n.remember_choice)
