@@ -324,7 +324,7 @@ def to_svg(lay: Layout, *, lang: str, href: Callable[[str], str]) -> str:
                 f" – {m.event.location}" if m.event.location else ""
             )
             shape = (
-                f'<rect x="{m.x}" y="{m.y - MARK_RADIUS}" width="{m.width}" height="{2 * MARK_RADIUS}" rx="{MARK_RADIUS}"/>'
+                f'<rect x="{m.x}" y="{m.y - MARK_RADIUS}" width="{m.width}" height="{2 * MARK_RADIUS}" rx="3"/>'
                 if m.width
                 else f'<circle cx="{m.x}" cy="{m.y}" r="{MARK_RADIUS}"/>'
             )
