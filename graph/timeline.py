@@ -367,24 +367,31 @@ def to_json(events: Iterable[Event], *, href: Callable[[str], str] | None = None
     return out
 
 
+def _vtimezone(tzid: str, standard: tuple[str, str, str, str], daylight: tuple[str, str, str, str]) -> tuple[str, ...]:
+    """A VTIMEZONE with one yearly rule each way: ``(offset, name, first onset, RRULE)`` for standard and daylight."""
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{tzid}"]
+    for kind, (offset, name, onset, rule), (before, *_) in (
+        ("DAYLIGHT", daylight, standard),
+        ("STANDARD", standard, daylight),
+    ):
+        lines += [f"BEGIN:{kind}", f"TZOFFSETFROM:{before}", f"TZOFFSETTO:{offset}", f"TZNAME:{name}",
+                  f"DTSTART:{onset}", f"RRULE:{rule}", f"END:{kind}"]  # fmt: skip
+    return (*lines, "END:VTIMEZONE")
+
+
 VTIMEZONES = {
-    "Europe/Berlin": (
-        "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
-        "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST", "DTSTART:19810329T020000",
-        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
-        "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET", "DTSTART:19961027T030000",
-        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
-        "END:VTIMEZONE",
+    "Europe/Berlin": _vtimezone(
+        "Europe/Berlin",
+        standard=("+0100", "CET", "19961027T030000", "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"),
+        daylight=("+0200", "CEST", "19810329T020000", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"),
     ),
-    "Asia/Jerusalem": (  # since 2013: from the Friday before the last Sunday of March to the last Sunday of October
-        "BEGIN:VTIMEZONE", "TZID:Asia/Jerusalem",
-        "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0300", "TZNAME:IDT", "DTSTART:20130329T020000",
-        "RRULE:FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=23,24,25,26,27,28,29;BYDAY=FR", "END:DAYLIGHT",
-        "BEGIN:STANDARD", "TZOFFSETFROM:+0300", "TZOFFSETTO:+0200", "TZNAME:IST", "DTSTART:20131027T020000",
-        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
-        "END:VTIMEZONE",
+    # since 2013: from the Friday before the last Sunday of March to the last Sunday of October
+    "Asia/Jerusalem": _vtimezone(
+        "Asia/Jerusalem",
+        standard=("+0200", "IST", "20131027T020000", "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"),
+        daylight=("+0300", "IDT", "20130329T020000", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=23,24,25,26,27,28,29;BYDAY=FR"),
     ),
-}  # fmt: skip
+}
 
 
 def to_ical(events: Iterable[Event], *, stamp: dt.datetime, lang: str = "de", name: str = "Ruhr-Konferenz") -> str:

@@ -80,6 +80,22 @@ def store(built):
     return built.open_store()
 
 
+@pytest.fixture(scope="module")
+def app(data_dir):
+    """The Flask app over the session's build, one per test module (a module with other needs defines its own)."""
+    from ruhrkg.server.app import create_app
+
+    app = create_app({"data_dir": str(data_dir), "access_log": False})
+    yield app
+    app.extensions["ruhrkg"].close()
+
+
+@pytest.fixture
+def client(app):
+    """A client without cookies from earlier tests (the language choice is a cookie)."""
+    return app.test_client()
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -12,25 +12,11 @@ from rdflib.namespace import OWL, RDF, RDFS
 from ruhrkg.graph.build import packaged_source
 from ruhrkg.mappings.vocab import GRAPHS, ID, RK
 from ruhrkg.server import entities
-from ruhrkg.server.app import create_app
 
 FORUM = ID + "forum/14"
 SOURCE = ID + "source/steckbriefe-themenforen-2019"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RDFLIB_FORMATS = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml"}
-
-
-@pytest.fixture(scope="module")
-def app(data_dir):
-    app = create_app({"data_dir": str(data_dir), "access_log": False})
-    yield app
-    app.extensions["ruhrkg"].close()
-
-
-@pytest.fixture
-def client(app):
-    """A client without cookies from earlier tests (the language choice is a cookie)."""
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")

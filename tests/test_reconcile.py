@@ -166,19 +166,6 @@ EXTENSION_SCHEMA = {
 # --------------------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(scope="module")
-def app(data_dir):
-    app = create_app({"data_dir": str(data_dir), "access_log": False})
-    yield app
-    app.extensions["ruhrkg"].close()
-
-
-@pytest.fixture
-def client(app):
-    """A client without cookies from earlier tests (the language choice is a cookie)."""
-    return app.test_client()
-
-
 def select(store, query: str) -> list[dict[str, str]]:
     """Distinct rows of a SELECT on the built store (every graph), as ``{variable: value}``."""
     query = PREFIX + query.replace("SELECT ", "SELECT DISTINCT ", 1)

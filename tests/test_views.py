@@ -17,22 +17,9 @@ import pytest
 
 from ruhrkg.graph import timeline
 from ruhrkg.mappings.vocab import ID
-from ruhrkg.server.app import create_app
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(scope="module")
-def app(data_dir):
-    app = create_app({"data_dir": str(data_dir), "access_log": False})
-    yield app
-    app.extensions["ruhrkg"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def page(client, path: str, lang: str = "de") -> str:
