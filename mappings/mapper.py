@@ -325,16 +325,21 @@ def geometry_triples(place: URIRef, gz: Gazetteer, section: str, key: str) -> It
     yield g, SCHEMA.latitude, Literal(f"{point.lat}", datatype=XSD.decimal)
     yield g, SCHEMA.longitude, Literal(f"{point.lon}", datatype=XSD.decimal)
     yield g, DCTERMS.source, source_of(point.source)
+    yield g, RDFS.label, Literal(f"{point.lat}° N, {point.lon}° E")
+
+
+WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
 
 
 def source_of(cited: str) -> URIRef:
-    """The record a point comes from, as an IRI: ``wikidata:Q…`` is the item, anything else a URL.
+    """The record a point comes from, as an IRI: for ``wikidata:Q…`` the item's page (a document, not the item
+    itself: links to Wikidata's entities live in the links graph alone), anything else the URL as cited.
 
     >>> source_of("wikidata:Q2066")
-    rdflib.term.URIRef('http://www.wikidata.org/entity/Q2066')
+    rdflib.term.URIRef('https://www.wikidata.org/wiki/Q2066')
     """
     if cited.startswith("wikidata:"):
-        return URIRef(PREFIXES["wd"] + cited.split(":", 1)[1])
+        return URIRef(WIKIDATA_PAGE + cited.split(":", 1)[1])
     return URIRef(cited)
 
 

@@ -71,7 +71,7 @@ def test_every_city_and_venue_has_a_point_that_cites_its_source(store):
     kinds = [r["kind"].value for r in rows]
     assert (kinds.count("city"), kinds.count("venue")) == (14, 36)
     for r in rows:
-        assert r["source"].value.startswith(("http://www.wikidata.org/entity/Q", "https://www.geonames.org/"))
+        assert r["source"].value.startswith(("https://www.wikidata.org/wiki/Q", "https://www.geonames.org/"))
         lon, lat = r["wkt"].value.split("POINT(")[1].rstrip(")").split()
         assert (float(lon), float(lat)) == (float(r["longitude"].value), float(r["latitude"].value))
     by_place = {r["place"].value.rsplit("/", 1)[1]: r for r in rows}

@@ -164,7 +164,7 @@ def test_geojson_is_a_feature_collection_of_every_place_citing_its_source(client
         assert -180 <= lon <= 180 and -90 <= lat <= 90
         props = f["properties"]
         assert props["name"] and props["iri"].startswith(ID) and isinstance(props["events"], int)
-        assert props["coordinateSource"].startswith(("http://www.wikidata.org/entity/Q", "https://www.geonames.org/"))
+        assert props["coordinateSource"].startswith(("https://www.wikidata.org/wiki/Q", "https://www.geonames.org/"))
     essen = next(f for f in features if f["properties"]["iri"] == ID + "city/essen")
     assert essen["geometry"]["coordinates"] == pytest.approx([7.01, 51.45], abs=0.05)  # longitude first
     assert essen["properties"]["events"] == 10
