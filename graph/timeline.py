@@ -219,6 +219,11 @@ class Layout:
     width: int
     height: int
 
+    @property
+    def last_day(self) -> dt.date:
+        """The last day on the axis (``last`` is the first day after it)."""
+        return self.last - dt.timedelta(days=1)
+
 
 def layout(events: Iterable[Event]) -> Layout:
     """Every dated event on one time axis, one row per forum (in forum order); undated events set aside.
@@ -286,12 +291,12 @@ def to_svg(lay: Layout, *, lang: str, href: Callable[[str], str]) -> str:
     title = f"Zeitleiste: {n} Veranstaltungen nach Themenforum" if de else f"Timeline: {n} events by forum"
     desc = (
         f"Zeitachse von {MONTHS['de'][lay.first.month - 1]} {lay.first.year} bis "
-        f"{MONTHS['de'][(lay.last - dt.timedelta(days=1)).month - 1]} {(lay.last - dt.timedelta(days=1)).year}; "
+        f"{MONTHS['de'][lay.last_day.month - 1]} {lay.last_day.year}; "
         "jede Zeile ein Themenforum, jeder Punkt eine Veranstaltung (Balken: mehrtägig), verlinkt zu ihrer Seite. "
         "Dieselben Angaben stehen in der Tabelle unter der Grafik."
         if de
         else f"Time axis from {MONTHS['en'][lay.first.month - 1]} {lay.first.year} to "
-        f"{MONTHS['en'][(lay.last - dt.timedelta(days=1)).month - 1]} {(lay.last - dt.timedelta(days=1)).year}; "
+        f"{MONTHS['en'][lay.last_day.month - 1]} {lay.last_day.year}; "
         "each row is a forum, each dot an event (bars: several days), linked to its page. "
         "The table below the chart gives the same facts."
     )
