@@ -10,4 +10,6 @@ bp = Blueprint("favicon", __name__)
 @bp.route("/favicon.ico")
 def favicon():
     """The icon (32×32, PNG in an ICO container); ``/static/favicon.svg`` is its scalable twin."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
