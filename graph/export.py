@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import gzip
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +119,38 @@ def write_dumps(store: ox.Store, directory: Path) -> list[Path]:
         gz.write_bytes(gzip.compress(data, mtime=0))
         written += [path, gz]
     return written
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One file of ``/downloads/``, described: what it is, how big, its checksum."""
+
+    name: str
+    format: ExportFormat
+    gzip: bool
+    bytes: int
+    sha256: str
+
+    @property
+    def media_type(self) -> str:
+        return "application/gzip" if self.gzip else self.format.value.media_type
+
+    @property
+    def graphs(self) -> str:
+        """``"named"`` (quad formats keep each graph's name) or ``"merged"``."""
+        return "named" if self.format.value.quads else "merged"
+
+
+def describe_dumps(directory: Path) -> list[Dump]:
+    """The dumps in ``directory`` (as :func:`write_dumps` wrote them), in :data:`DUMP_FORMATS` order, plain first.
+
+    The SHA-256 is of the file as served (the compressed bytes for ``.gz``).
+    """
+    out = []
+    for fmt in DUMP_FORMATS:
+        for gz in (False, True):
+            path = directory / (f"ruhrkg.{fmt.value.extension}" + (".gz" if gz else ""))
+            if path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                out.append(Dump(path.name, fmt, gz, path.stat().st_size, digest))
+    return out

@@ -45,6 +45,9 @@ RKID = Namespace(ID)
 #: schema.org, in its https form.
 SCHEMA = SDO
 
+#: OGC GeoSPARQL 1.1 (points as WKT, CRS84: longitude before latitude).
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+
 
 class RK(DefinedNamespace):
     """The ruhrkg ontology (``https://w3id.org/ruhrkg/def#``)."""
@@ -182,6 +185,7 @@ PREFIXES: dict[str, str] = {
     "org": str(ORG),
     "foaf": str(FOAF),
     "schema": str(SCHEMA),
+    "geo": str(GEO),
     "sh": str(SH),
     "wd": "http://www.wikidata.org/entity/",
 }
@@ -196,4 +200,4 @@ def sparql_prologue() -> str:
     return "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
 
 
-__all__ = ["RK", "RKID", "SCHEMA", "GRAPHS", "PREFIXES", "DEF", "ID", "BASE", "sparql_prologue"]
+__all__ = ["RK", "RKID", "SCHEMA", "GEO", "GRAPHS", "PREFIXES", "DEF", "ID", "BASE", "sparql_prologue"]

@@ -70,9 +70,10 @@ def _register(app: Flask) -> None:
     from ruhrkg.server.api import queries as api_queries
     from ruhrkg.server.api import reconcile
     from ruhrkg.server.sparql import description
-    from ruhrkg.server.web import editor, entities, i18n, meta, network, pages, queries
+    from ruhrkg.server.web import downloads, editor, entities, favicon, i18n, map, meta, network, pages, queries, timeline
 
-    for module in (description, meta, pages, entities, queries, api_queries, network, editor, reconcile):
+    for module in (description, meta, downloads, pages, entities, queries, api_queries, network, editor, reconcile,
+                   timeline, map, favicon):  # fmt: skip
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {**i18n.template_globals(), "version": render.backend().version})
     app.after_request(i18n.remember_choice)

@@ -2,7 +2,8 @@
 
 - ``/.well-known/void``: VoID (class and property partitions with counts) and DCAT (DCAT-AP.de
   compatible: the dataset, one distribution per dump format, the endpoint as a data service).
-- ``/downloads/<file>``: the dumps written at build time, with ``Content-Disposition``, an ``ETag``
+- ``/downloads/<file>``: the dumps written at build time (their index page is
+  :mod:`ruhrkg.server.web.downloads`), with ``Content-Disposition``, an ``ETag``
   (the dataset version), ``Last-Modified`` and conditional GET.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from flask import Blueprint, abort, send_file, url_for
+from flask import Blueprint, abort, send_file
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
@@ -109,17 +110,6 @@ def void():
     g.add((svc, DCTERMS.license, LICENSE))
     g.add((d, DCAT.distribution, svc))
     return rdf_response(g, etag_parts=("void",))
-
-
-@bp.route("/downloads/")
-def downloads_index():
-    """The dumps of the current build, as JSON."""
-    backend = render.backend()
-    files = []
-    for path in sorted(backend.build.downloads.iterdir()):
-        files.append({"name": path.name, "url": url_for("meta.download", name=path.name, _external=True),
-                      "bytes": path.stat().st_size})  # fmt: skip
-    return {"version": backend.version, "files": files}
 
 
 @bp.route("/downloads/<name>")
