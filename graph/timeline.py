@@ -1,10 +1,11 @@
 """The events on a time axis: rows of the timeline queries in, a layout, an SVG, JSON and iCalendar out.
 
 Pure functions, no HTTP: :func:`events_from_rows` groups the rows of ``rq/timeline-events.rq`` (one per
-event and venue) into :class:`Event` records; :func:`select` applies the ministry and city filters;
-:func:`layout` places every dated event on a time axis, one row per forum (a multi-day event is a span);
-:func:`to_svg` draws that layout as accessible SVG (a title and description, one link per mark with a text
-alternative, focusable without JavaScript); :func:`to_ical` writes iCalendar (RFC 5545).
+event and venue) into :class:`Event` records, :func:`ministries_from_rows` reads ``rq/timeline-ministries.rq``;
+:func:`select` applies the ministry and city filters; :func:`by_date` orders the dated events; :func:`layout`
+places every dated event on a time axis, one row per forum (a multi-day event is a span); :func:`to_svg` draws
+that layout as accessible SVG (a title and description, one link per mark with a text alternative, focusable
+without JavaScript); :func:`to_ical` writes iCalendar (RFC 5545).
 
 >>> e = Event("https://w3id.org/ruhrkg/id/event/17-3", "https://w3id.org/ruhrkg/id/forum/17", 17, 3, "Forum",
 ...           start=dt.date(2019, 5, 28), end=dt.date(2019, 5, 30),
@@ -19,7 +20,6 @@ import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 
 from ruhrkg.mappings import iris
 
@@ -31,11 +31,6 @@ MONTHS = {
     "de": ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 }
-
-
-def query(name: str) -> str:
-    """The text of a page query in ``graph/rq/`` (``"timeline-events"``, ``"timeline-ministries"``)."""
-    return resources.files("ruhrkg.graph").joinpath("rq", f"{name}.rq").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -164,6 +159,11 @@ def ministries_from_rows(rows: Iterable[dict[str, str]]) -> tuple[list[Ministry]
         ministries.setdefault(r["code"], Ministry(r["code"], r["ministry"], names))
         forums.setdefault(r["forum"], set()).add(r["code"])
     return sorted(ministries.values(), key=lambda m: m.code.lower()), forums
+
+
+def by_date(events: Iterable[Event]) -> list[Event]:
+    """The dated events, by start date and time, then forum and ordinal (the undated are left out)."""
+    return sorted((e for e in events if e.start), key=lambda e: (e.start, e.start_time, e.number, e.ordinal))
 
 
 def cities(events: Iterable[Event]) -> list[Place]:

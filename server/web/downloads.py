@@ -2,50 +2,53 @@
 
 Browsers get an HTML page: every dump with its format, size, SHA-256, licence and the dataset version, and
 snippets to load it (``oxigraph load``, rdflib, pandas with SPARQLWrapper against our endpoint, curl).
-Other clients get the same list as JSON, as before (``Accept: application/json``, or no ``Accept``). The files
-themselves are served by :func:`ruhrkg.server.meta.download`; :func:`ruhrkg.graph.export.describe_dumps`
-describes them.
+Other clients get the same list as JSON, as before (``Accept: application/json``, ``*/*``, no ``Accept``, or
+``?format=json``). The files themselves are served by :func:`ruhrkg.server.web.meta.download`;
+:func:`ruhrkg.graph.export.describe_dumps` describes them.
 """
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 
 from ruhrkg.graph.export import describe_dumps
 from ruhrkg.mappings.mapper import LICENSE
-from ruhrkg.server.i18n import current_lang
-from ruhrkg.server.meta import base_url
-from ruhrkg.server.web.twins import cached, wants_html
+from ruhrkg.server.sparql.description import base_url
+from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.render import alternates, backend, json_bytes, negotiate, not_acceptable, respond
 
 bp = Blueprint("downloads", __name__)
 
+#: JSON first: clients that say nothing (or ``*/*``) get the list, as before there was a page.
+OFFERED = ("json", "html")
 
-def _listing() -> dict:
-    backend = current_app.extensions["ruhrkg"]
+
+def listing(base: str) -> dict:
+    """The dumps as the JSON twin lists them; URLs under ``base`` (part of every cache key)."""
+    build = backend().build
     files = []
-    for d in describe_dumps(backend.build.downloads):
+    for d in describe_dumps(build.downloads):
         files.append({
-            "name": d.name, "url": url_for("meta.download", name=d.name, _external=True), "bytes": d.bytes,
-            "sha256": d.sha256, "format": d.format.value.name, "mediaType": d.media_type,
-            "compression": "gzip" if d.gzip else None, "graphs": d.graphs, "license": str(LICENSE),
+            "name": d.name, "url": f"{base}/downloads/{d.name}", "bytes": d.bytes, "sha256": d.sha256,
+            "format": d.format.value.name, "mediaType": d.media_type, "compression": "gzip" if d.gzip else None,
+            "graphs": d.graphs, "license": str(LICENSE),
         })  # fmt: skip
-    return {"version": backend.version, "built": backend.build.manifest["built_at"], "license": str(LICENSE),
-            "files": files}  # fmt: skip
+    return {"version": build.version, "built": build.manifest["built_at"], "license": str(LICENSE), "files": files}
 
 
 @bp.route("/downloads/")
 def index():
     """The dumps: an HTML page for browsers, JSON for everyone else."""
-    lang, base = current_lang(), base_url()
-    alts = [{"type": "application/json", "href": url_for("downloads.index", format="json"), "name": "JSON"}]
-    if request.args.get("format") == "json" or not wants_html():
-        return cached(("downloads.json", base), "application/json",
-                      lambda: json.dumps(_listing(), ensure_ascii=False, indent=1).encode("utf-8"))  # fmt: skip
+    fmt = negotiate(OFFERED)
+    if fmt is None:
+        return not_acceptable(OFFERED)
+    base = base_url()
+    alts = alternates(OFFERED, fmt, lambda n: url_for("downloads.index", format=n))
+    if fmt == "json":
+        return respond(("downloads", fmt), fmt, lambda: json_bytes(listing(base)), links=alts)
 
     def make() -> bytes:
-        listing = _listing()
-        return render_template("downloads.html", listing=listing, base=base, alternates=alts).encode("utf-8")
+        return render_template("downloads.html", listing=listing(base), base=base, alternates=alts).encode("utf-8")
 
-    return cached(("downloads", lang, base), "text/html; charset=utf-8", make, links=alts)
+    return respond(("downloads", fmt, current_lang()), fmt, make, links=alts)
+

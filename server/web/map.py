@@ -6,25 +6,23 @@ the number of events); :mod:`ruhrkg.graph.geo` draws and writes them. Nothing is
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, render_template, url_for
 
 from ruhrkg.graph import geo
-from ruhrkg.graph.saved import load as load_saved_query
-from ruhrkg.server.entities import href, select
-from ruhrkg.server.i18n import current_lang
-from ruhrkg.server.web.twins import cached
+from ruhrkg.graph.query import values
+from ruhrkg.server.web.entities import href
+from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.render import alternates, json_bytes, respond, select_saved
 
 bp = Blueprint("map", __name__)
 
 
 def _places() -> list[geo.Place]:
-    return geo.places_from_rows(select(load_saved_query("place-coordinates").body))
+    return geo.places_from_rows(values(select_saved("place-coordinates")))
 
 
 def _alternates() -> list[dict]:
-    return [{"type": "application/geo+json", "href": url_for("map.as_geojson"), "name": "GeoJSON"}]
+    return alternates(("html", "geojson"), "html", lambda _: url_for("map.as_geojson"))
 
 
 @bp.route("/map")
@@ -42,14 +40,11 @@ def page():
             "map.html", svg=svg, places=places, drawn=drawn, outside=outside, names=names, href=href, alternates=alts,
         ).encode("utf-8")  # fmt: skip
 
-    return cached(("map", lang), "text/html; charset=utf-8", make, links=alts)
+    return respond(("map", lang), "html", make, links=alts)
 
 
 @bp.route("/map.geojson")
 def as_geojson():
     """Every city and venue as a GeoJSON Point feature (longitude, latitude; WGS 84)."""
-
-    def make() -> bytes:
-        return json.dumps(geo.to_geojson(_places()), ensure_ascii=False, indent=1).encode("utf-8")
-
-    return cached(("map.geojson",), "application/geo+json", make, filename="ruhr-konferenz-places.geojson")
+    return respond(("map", "geojson"), "geojson", lambda: json_bytes(geo.to_geojson(_places())),
+                   filename="ruhr-konferenz-places.geojson")  # fmt: skip

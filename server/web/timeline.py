@@ -2,29 +2,29 @@
 
 All three take the same filters, so a filtered view is a link that can be shared: ``ministry=`` (a ministry
 code: the forums it leads or takes part in) and ``city=`` (a city key, as in ``/id/city/essen``). The layout,
-SVG, JSON and iCalendar are made by :mod:`ruhrkg.graph.timeline`; this module only runs its queries and speaks
-HTTP.
+SVG, JSON and iCalendar are made by :mod:`ruhrkg.graph.timeline` from the rows of ``graph/rq/timeline-*.rq``;
+this module only runs those queries and speaks HTTP.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from ruhrkg.graph import timeline
-from ruhrkg.server.entities import href, select
-from ruhrkg.server.i18n import current_lang
-from ruhrkg.server.web.twins import cached
+from ruhrkg.graph.query import values
+from ruhrkg.server.web.entities import href
+from ruhrkg.server.web.i18n import current_lang
+from ruhrkg.server.web.render import alternates, backend, json_bytes, respond, select
 
 bp = Blueprint("timeline", __name__)
 
 
 def _filtered():
     """(all events, the selected ones, ministries, cities, the filters) for the request's ``ministry``/``city``."""
-    events = timeline.events_from_rows(select(timeline.query("timeline-events")))
-    ministries, forums = timeline.ministries_from_rows(select(timeline.query("timeline-ministries")))
+    events = timeline.events_from_rows(values(select("timeline-events")))
+    ministries, forums = timeline.ministries_from_rows(values(select("timeline-ministries")))
     cities = timeline.cities(events)
     ministry, city = request.args.get("ministry") or None, request.args.get("city") or None
     if ministry and ministry not in {m.code for m in ministries}:
@@ -39,11 +39,12 @@ def _filters(filters: dict) -> dict:
     return {k: v for k, v in filters.items() if v}
 
 
+#: The twins of the page, by the format names of :data:`~ruhrkg.server.web.render.PAGE_FORMATS`, and their views.
+TWINS = {"json": "timeline.as_json", "ics": "timeline.as_ical"}
+
+
 def _alternates(filters: dict) -> list[dict]:
-    return [
-        {"type": "application/json", "href": url_for("timeline.as_json", **_filters(filters)), "name": "JSON"},
-        {"type": "text/calendar", "href": url_for("timeline.as_ical", **_filters(filters)), "name": "iCalendar"},
-    ]
+    return alternates(("html", *TWINS), "html", lambda n: url_for(TWINS[n], **_filters(filters)))
 
 
 @bp.route("/timeline")
@@ -56,19 +57,17 @@ def page():
     def make() -> bytes:
         lay = timeline.layout(chosen)
         svg = timeline.to_svg(lay, lang=lang, href=href)
-        dated = sorted((e for e in chosen if e.start), key=lambda e: (e.start, e.start_time, e.number, e.ordinal))
 
         def link(**change) -> str:
             return url_for("timeline.page", **_filters({**filters, **change}))
 
         return render_template(
-            "timeline.html", svg=svg, layout=lay, events=dated, undated=lay.undated, total=len(events),
-            ministries=ministries, cities=cities, filters=filters, link=link, href=href, alternates=alts,
+            "timeline.html", svg=svg, layout=lay, events=timeline.by_date(chosen), undated=lay.undated,
+            total=len(events), ministries=ministries, cities=cities, filters=filters, link=link, href=href,
+            alternates=alts,
         ).encode("utf-8")  # fmt: skip
 
-    return cached(
-        ("timeline", lang, filters["ministry"], filters["city"]), "text/html; charset=utf-8", make, links=alts
-    )
+    return respond(("timeline", lang, filters["ministry"], filters["city"]), "html", make, links=alts)
 
 
 @bp.route("/timeline.json")
@@ -77,13 +76,10 @@ def as_json():
     _, chosen, _, _, filters = _filtered()
 
     def make() -> bytes:
-        ordered = sorted(
-            chosen, key=lambda e: (e.start is None, e.start or dt.date.min, e.start_time, e.number, e.ordinal)
-        )
-        body = {"filters": _filters(filters), "events": timeline.to_json(ordered)}
-        return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
+        undated = [e for e in chosen if e.start is None]
+        return json_bytes({"filters": _filters(filters), "events": timeline.to_json(timeline.by_date(chosen) + undated)})
 
-    return cached(("timeline.json", filters["ministry"], filters["city"]), "application/json", make)
+    return respond(("timeline", "json", filters["ministry"], filters["city"]), "json", make)
 
 
 @bp.route("/timeline.ics")
@@ -91,14 +87,11 @@ def as_ical():
     """The (filtered) dated events as iCalendar."""
     _, chosen, _, _, filters = _filtered()
     lang = current_lang()
-    built = dt.datetime.fromisoformat(current_app.extensions["ruhrkg"].build.manifest["built_at"])
+    built = dt.datetime.fromisoformat(backend().build.manifest["built_at"])
     stamp = built.astimezone(dt.UTC) if built.tzinfo else built
 
     def make() -> bytes:
-        ordered = sorted((e for e in chosen if e.start), key=lambda e: (e.start, e.start_time, e.number, e.ordinal))
-        return timeline.to_ical(ordered, stamp=stamp, lang=lang).encode("utf-8")
+        return timeline.to_ical(timeline.by_date(chosen), stamp=stamp, lang=lang).encode("utf-8")
 
-    return cached(
-        ("timeline.ics", lang, filters["ministry"], filters["city"]), "text/calendar; charset=utf-8", make,
-        filename="ruhr-konferenz.ics",
-    )  # fmt: skip
+    key = ("timeline", "ics", lang, filters["ministry"], filters["city"])
+    return respond(key, "ics", make, filename="ruhr-konferenz.ics")
