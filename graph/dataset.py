@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
-from ruhrkg.graph.export import DUMP_FORMATS
-from ruhrkg.mappings import iris, sssom
+from ruhrkg.graph.export import downloads
+from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import BASE, DCATDE, PREFIXES, VCARD
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -88,14 +88,6 @@ class Publisher:
 
 
 @dataclass(frozen=True)
-class Download:
-    """One dump file: its name (``ruhrkg.nt.gz``) and, once written, its size."""
-
-    name: str
-    byte_size: int | None = None
-
-
-@dataclass(frozen=True)
 class Facts:
     """What a build knows about its data graph (the counts describe the facts, not this description)."""
 
@@ -130,19 +122,14 @@ class Facts:
         )
 
 
-def dumps() -> list[Download]:
-    """Every dump a build writes (each format plain and gzip), sizes unknown."""
-    rdf = [Download(f"ruhrkg.{f.value.extension}" + gz) for f in DUMP_FORMATS for gz in ("", ".gz")]
-    return [*rdf, Download(sssom.FILE_NAME)]
-
-
 def description(
-    facts: Facts, *, publisher: Publisher, base: str = BASE.rstrip("/"), downloads: Iterable[Download] | None = None
+    facts: Facts, *, publisher: Publisher, base: str = BASE.rstrip("/"), sizes: Mapping[str, int] | None = None
 ) -> Graph:
     """The dataset, its distributions, the SPARQL endpoint as a data service, publisher and contact point.
 
     ``publisher``: who publishes it and the contact point. ``base``: where the service answers
-    (``https://w3id.org/ruhrkg`` in the data graph, the public URL at ``/.well-known/void``). ``downloads``: the dump files (default: every dump a build writes, sizes unknown).
+    (``https://w3id.org/ruhrkg`` in the data graph, the public URL at ``/.well-known/void``). ``sizes``: the byte size of each file present in the downloads directory (default: every file
+    of :func:`ruhrkg.graph.export.downloads`, sizes unknown).
     """
     g = Graph()
     for prefix, ns in PREFIXES.items():
@@ -226,26 +213,26 @@ def description(
         add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
 
     # distributions: the dumps, and the SPARQL endpoint through its data service
-    by_extension = {f.value.extension: f.value for f in DUMP_FORMATS}
-    for dl in dumps() if downloads is None else downloads:
-        gz = dl.name.endswith(".gz")
+    for dl in downloads():
+        if sizes is not None and dl.name not in sizes:
+            continue
         dist, url = iris.distribution(dl.name), URIRef(f"{base}/downloads/{dl.name}")
         add((d, DCAT.distribution, dist))
         add((dist, RDF.type, DCAT.Distribution))
-        if dl.name == sssom.FILE_NAME:  # the links to Wikidata as SSSOM (mappings/sssom.py)
-            title, file_type, media_type = "Links to Wikidata (SSSOM TSV)", "TSV", "text/tab-separated-values"
+        if dl.format == "sssom":  # the links to Wikidata (mappings/sssom.py)
+            title, file_type = "Links to Wikidata (SSSOM TSV)", "TSV"
         else:
-            fmt = by_extension[dl.name.removeprefix("ruhrkg.").removesuffix(".gz")]
-            title, file_type, media_type = f"{fmt.name}{' (gzip)' if gz else ''}", FILE_TYPES[fmt.name], fmt.media_type
+            title, file_type = f"{dl.format}{' (gzip)' if dl.gzip else ''}", FILE_TYPES[dl.format]
+        media_type = dl.media_type
         add((dist, DCTERMS.title, Literal(title, lang="en")))
         add((dist, DCAT.downloadURL, url))
         add((dist, DCAT.accessURL, url))
         add((dist, DCTERMS.format, URIRef(EU + "file-type/" + file_type)))
         add((dist, DCAT.mediaType, URIRef(IANA + media_type)))
-        if gz:
+        if dl.gzip:
             add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        if dl.byte_size is not None:
-            add((dist, DCAT.byteSize, Literal(dl.byte_size, datatype=XSD.nonNegativeInteger)))
+        if sizes is not None:
+            add((dist, DCAT.byteSize, Literal(sizes[dl.name], datatype=XSD.nonNegativeInteger)))
         common(dist)
         add((dist, DCTERMS.modified, modified))
     endpoint = iris.distribution("sparql")

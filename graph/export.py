@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import gzip
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +129,51 @@ def write_sssom(directory: Path, *, version: str, table: str | Path | None = Non
     path = directory / sssom.FILE_NAME
     path.write_text(sssom.to_sssom(links.load(table), version=version), encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file a build publishes in its downloads directory (``/downloads/<name>``)."""
+
+    name: str
+    format: str  # an export format's name (``turtle`` ...) or ``sssom``
+    media_type: str  # of the content (the compressed copies are served as ``application/gzip``)
+    gzip: bool
+    graphs: str | None  # RDF dumps: ``"named"`` (quad formats keep each graph's name) or ``"merged"``
+
+    @property
+    def served_type(self) -> str:
+        """The media type the file is served as."""
+        return "application/gzip" if self.gzip else self.media_type
+
+
+def downloads() -> list[Download]:
+    """Every file a build writes beside its store, in :data:`DUMP_FORMATS` order (plain, then gzip), then the
+    links to Wikidata as SSSOM TSV: the one list the downloads page, the dataset description and the file route
+    share."""
+    out = [
+        Download(f"ruhrkg.{f.value.extension}" + (".gz" if gz else ""), f.value.name, f.value.media_type, gz,
+                 "named" if f.value.quads else "merged")
+        for f in DUMP_FORMATS for gz in (False, True)
+    ]  # fmt: skip
+    return [*out, Download(sssom.FILE_NAME, "sssom", sssom.MEDIA_TYPE, False, None)]
+
+
+@dataclass(frozen=True)
+class Dump:
+    """A download present in a build, with its size and SHA-256 (of the file as served)."""
+
+    file: Download
+    bytes: int
+    sha256: str
+
+
+def describe_dumps(directory: Path) -> list[Dump]:
+    """The :func:`downloads` present in ``directory``, with size and checksum, in the order of :func:`downloads`."""
+    out = []
+    for d in downloads():
+        path = directory / d.name
+        if path.is_file():
+            data = path.read_bytes()
+            out.append(Dump(d, len(data), hashlib.sha256(data).hexdigest()))
+    return out

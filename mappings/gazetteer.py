@@ -39,6 +39,20 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Point:
+    """Where a city or venue is drawn: WGS 84 degrees, the record they come from, and whose point it is.
+
+    ``owner`` is ``(section, key)`` of the entry whose ``geo`` gives the point: the place itself, or, for a
+    venue without coordinates of its own, the venue it is part of or its city.
+    """
+
+    lat: float
+    lon: float
+    source: str
+    owner: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class Match:
     key: str
     start: int
@@ -83,6 +97,25 @@ class Gazetteer:
         if city is None or city not in self.cities:
             return DEFAULT_TIME_ZONE
         return self.areas[self.cities[city].extra["area"]].extra.get("tz") or DEFAULT_TIME_ZONE
+
+    # -- coordinates --------------------------------------------------------
+    def point(self, section: str, key: str) -> Point | None:
+        """The point of a city or venue (``section`` is ``"cities"`` or ``"venues"``), or None if unknown.
+
+        >>> load().point("venues", "oktogon-zollverein").owner
+        ('venues', 'zollverein')
+        >>> p = load().point("venues", "signal-iduna-park"); p.owner, p.source
+        (('cities', 'dortmund'), 'wikidata:Q1295')
+        """
+        entry = getattr(self, section)[key]
+        if geo := entry.extra.get("geo"):
+            return Point(float(geo["lat"]), float(geo["lon"]), geo["source"], (section, key))
+        if section == "venues":
+            if parent := entry.extra.get("in"):
+                return self.point("venues", parent)
+            if city := entry.extra.get("city"):
+                return self.point("cities", city)
+        return None
 
     # -- lookups in running text -----------------------------------------
     def find_venues(self, text: str) -> list[Entry]:

@@ -96,6 +96,16 @@ def city(key: str) -> URIRef:
     return _iri("city", slug(key))
 
 
+def geometry(section: str, key: str) -> URIRef:
+    """The point of a city or venue, keyed as the place whose gazetteer entry gives it: ``city/essen#geometry``.
+
+    >>> geometry("cities", "essen")
+    rdflib.term.URIRef('https://w3id.org/ruhrkg/id/city/essen#geometry')
+    """
+    place = {"cities": city, "venues": venue}[section](key)
+    return URIRef(f"{place}#geometry")
+
+
 def area(key: str) -> URIRef:
     """A state or country, keyed by its gazetteer key."""
     return _iri("area", slug(key))

@@ -18,7 +18,7 @@ from ruhrkg.mappings import iris
 from ruhrkg.mappings.gazetteer import Gazetteer
 from ruhrkg.mappings.gazetteer import load as load_gazetteer
 from ruhrkg.mappings.records import Document, Event, Forum, Moderator, Span
-from ruhrkg.mappings.vocab import PREFIXES, RK, SCHEMA
+from ruhrkg.mappings.vocab import GEO, PREFIXES, RK, SCHEMA
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
@@ -327,6 +327,7 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
             yield v, RK.city, iris.city(c)
         if parent := entry.extra.get("in"):
             yield v, RK.containedIn, iris.venue(parent)
+        yield from geometry_triples(v, gz, "venues", key)
     for key in sorted(used.cities):
         c, entry = iris.city(key), gz.cities[key]
         area = entry.extra["area"]
@@ -336,6 +337,7 @@ def reference_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
         for alias in entry.aliases:
             yield c, SKOS.altLabel, Literal(alias)
         yield c, RK.containedIn, iris.area(area)
+        yield from geometry_triples(c, gz, "cities", key)
     for key in sorted(areas):
         a, entry = iris.area(key), gz.areas[key]
         yield a, RDF.type, RK.AdministrativeArea
@@ -389,6 +391,48 @@ def change_triples(used: _Used, gz: Gazetteer) -> Iterator[Triple]:
             yield s, RDFS.label, de(succ.name)
             yield s, RDFS.label, en(succ.en)
             yield s, ORG.resultedFrom, c
+
+
+WKT_CRS84 = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84> "
+
+
+def geometry_triples(place: URIRef, gz: Gazetteer, section: str, key: str) -> Iterator[Triple]:
+    """A city's or venue's point, as GeoSPARQL (``geo:hasGeometry``/``geo:asWKT``) and schema.org (``schema:geo``).
+
+    The point node is the one of the entry whose coordinates it is (:meth:`Gazetteer.point`): a venue that has
+    none of its own links to its city's (or enclosing venue's) node, so the graph says whose point it is. The
+    owner describes the node: WKT in CRS84 order (longitude, latitude), latitude and longitude, and its source.
+    """
+    point = gz.point(section, key)
+    if point is None:
+        return
+    g = iris.geometry(*point.owner)
+    yield place, GEO.hasGeometry, g
+    yield place, SCHEMA.geo, g
+    if point.owner != (section, key):
+        return
+    yield g, RDF.type, GEO.Geometry
+    yield g, RDF.type, SCHEMA.GeoCoordinates
+    yield g, GEO.asWKT, Literal(f"{WKT_CRS84}POINT({point.lon} {point.lat})", datatype=GEO.wktLiteral)
+    yield g, SCHEMA.latitude, Literal(f"{point.lat}", datatype=XSD.decimal)
+    yield g, SCHEMA.longitude, Literal(f"{point.lon}", datatype=XSD.decimal)
+    yield g, DCTERMS.source, source_of(point.source)
+    yield g, RDFS.label, Literal(f"{point.lat}° N, {point.lon}° E")
+
+
+WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
+
+
+def source_of(cited: str) -> URIRef:
+    """The record a point comes from, as an IRI: for ``wikidata:Q…`` the item's page (a document, not the item
+    itself: links to Wikidata's entities live in the links graph alone), anything else the URL as cited.
+
+    >>> source_of("wikidata:Q2066")
+    rdflib.term.URIRef('https://www.wikidata.org/wiki/Q2066')
+    """
+    if cited.startswith("wikidata:"):
+        return URIRef(WIKIDATA_PAGE + cited.split(":", 1)[1])
+    return URIRef(cited)
 
 
 def role_triples() -> Iterator[Triple]:

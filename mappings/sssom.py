@@ -33,9 +33,10 @@ from collections.abc import Iterable
 import yaml
 
 from ruhrkg.mappings.links import WD, Link
-from ruhrkg.mappings.vocab import BASE, DEF, ID
+from ruhrkg.mappings.vocab import BASE, CC_BY_4, DEF, ID
 
 FILE_NAME = "ruhrkg-links.sssom.tsv"
+MEDIA_TYPE = "text/tab-separated-values"
 CURIE_MAP = {
     "rkid": ID,
     "rk": DEF,
@@ -75,7 +76,7 @@ def metadata(*, version: str) -> dict:
             "Curated links of ruhrkg's entities to Wikidata items, with their status (verified, candidate, "
             "rejected) and evidence. Only verified links are asserted in the graph. " + PREDICATE_NOTE
         ),
-        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "license": CC_BY_4,
         "subject_source": BASE + "id/",
         "object_source": "http://www.wikidata.org/entity/",
         "mapping_provider": BASE,

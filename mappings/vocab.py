@@ -36,6 +36,9 @@ from rdflib.term import URIRef
 
 BASE = "https://w3id.org/ruhrkg/"
 DEF = BASE + "def#"
+#: The licence of the data (CC BY 4.0) as people and SSSOM know it; DCAT-AP.de names it by its own vocabulary
+#: (:data:`ruhrkg.graph.dataset.LICENSE`).
+CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 ID = BASE + "id/"
 #: Documents about the things of ``ID`` (``/id/...`` answers 303 See Other with ``/doc/...``).
 DOC = BASE + "doc/"
@@ -46,6 +49,9 @@ RKID = Namespace(ID)
 
 #: schema.org, in its https form.
 SCHEMA = SDO
+
+#: OGC GeoSPARQL 1.1 (points as WKT, CRS84: longitude before latitude).
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 
 
 class RK(DefinedNamespace):
@@ -189,6 +195,7 @@ PREFIXES: dict[str, str] = {
     "org": str(ORG),
     "foaf": str(FOAF),
     "schema": str(SCHEMA),
+    "geo": str(GEO),
     "sh": str(SH),
     "wd": "http://www.wikidata.org/entity/",
 }
@@ -209,6 +216,7 @@ __all__ = [
     "SCHEMA",
     "VCARD",
     "DCATDE",
+    "GEO",
     "GRAPHS",
     "PREFIXES",
     "DEF",

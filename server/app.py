@@ -9,7 +9,8 @@ Layout of ``server/`` (the code for a URL is found by its prefix):
 - :mod:`.wsgi`: the front every request passes (bounds, UTF-8), routing ``/sparql`` queries to
 - :mod:`.sparql`: the SPARQL protocol core, media types and negotiation, the Service Description;
 - :mod:`.query`: checking and running queries (the lexer, the engines), below HTTP;
-- :mod:`.web`: the pages (``/``, ``/about``, ``/id/…`` (303 to ``/doc/…``), ``/queries/…``, ``/network``, ``/editor``, ``/downloads/``);
+- :mod:`.web`: the pages (``/``, ``/about``, ``/id/…`` (303 to ``/doc/…``), ``/queries/…``, ``/network``, ``/editor``,
+  ``/downloads/``, ``/timeline``, ``/map``, ``/favicon.ico``);
 - :mod:`.api`: the machine APIs (``/api/…``, ``/reconcile``);
 - :mod:`.backend`: the current build, its query service and the result cache; :mod:`.accesslog`; :mod:`.config`.
 """
@@ -70,9 +71,11 @@ def _register(app: Flask) -> None:
     from ruhrkg.server.api import queries as api_queries
     from ruhrkg.server.api import reconcile
     from ruhrkg.server.sparql import description
-    from ruhrkg.server.web import editor, entities, i18n, meta, network, pages, queries
+    from ruhrkg.server.web import downloads, editor, entities, favicon, i18n, meta, network, pages, queries, timeline
+    from ruhrkg.server.web import map as place_map
 
-    for module in (description, meta, pages, entities, queries, api_queries, network, editor, reconcile):
+    for module in (description, meta, downloads, pages, entities, queries, api_queries, network, editor, reconcile,
+                   timeline, place_map, favicon):  # fmt: skip
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {**i18n.template_globals(), "version": render.backend().version})
     app.after_request(i18n.remember_choice)

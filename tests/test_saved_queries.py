@@ -69,6 +69,19 @@ def test_unknown_saved_query_name_is_rejected_without_touching_files():
         saved.load("../pyproject")
 
 
+def test_every_city_and_venue_has_a_point_that_cites_its_source(store):
+    rows = list(query.execute(store, saved.load("place-coordinates").text))
+    kinds = [r["kind"].value for r in rows]
+    assert (kinds.count("city"), kinds.count("venue")) == (14, 36)
+    for r in rows:
+        assert r["source"].value.startswith(("https://www.wikidata.org/wiki/Q", "https://www.geonames.org/"))
+        lon, lat = r["wkt"].value.split("POINT(")[1].rstrip(")").split()
+        assert (float(lon), float(lat)) == (float(r["longitude"].value), float(r["latitude"].value))
+    by_place = {r["place"].value.rsplit("/", 1)[1]: r for r in rows}
+    assert by_place["oktogon-zollverein"]["pointOf"].value.endswith("/venue/zollverein")  # part of Zollverein
+    assert by_place["signal-iduna-park"]["pointOf"].value.endswith("/city/dortmund")  # only its city's point
+
+
 # --------------------------------------------------------------------------- the queries the code runs (graph/rq)
 
 

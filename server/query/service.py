@@ -92,7 +92,23 @@ class QueryService:
         them into the text. ``base_iri`` resolves relative IRIs in the query. Raises a
         :class:`~ruhrkg.server.query.errors.QueryServiceError`.
         """
-        analysis = self.check(query)
+        return self.run(self.check(query), dataset=dataset, default_graph_uris=default_graph_uris,
+                        named_graph_uris=named_graph_uris, result_format=result_format, substitutions=substitutions,
+                        base_iri=base_iri)  # fmt: skip
+
+    def run(
+        self,
+        analysis: Analysis,
+        *,
+        dataset: str = "default",
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        result_format: str = "json",
+        substitutions: dict[str, tuple[str, str]] | None = None,
+        base_iri: str | None = None,
+    ) -> Result:
+        """Run a query that :meth:`check` accepted (its :class:`Analysis`, which carries the checked text), with
+        the arguments of :meth:`execute`: for callers that looked at the query before running it."""
         form = analysis.form
         formats = RESULT_FORMATS if form in ("select", "ask") else RDF_FORMATS
         if result_format not in formats:

@@ -228,7 +228,8 @@ class SparqlEndpoint:
         backend = self.backend
         backend.refresh()
         text, dataset = queries[0], datasets[0]
-        form = backend.service.check(text).form
+        analysis = backend.service.check(text)
+        form = analysis.form
         media = formats.choose(form, params.get("format", []), environ.get("HTTP_ACCEPT"))
         default_graphs = tuple(params.get("default-graph-uri", ()))
         named_graphs = tuple(params.get("named-graph-uri", ()))
@@ -236,7 +237,7 @@ class SparqlEndpoint:
         key = backend.sparql_key(text, dataset, default_graphs, named_graphs, media.name, base)
         answer = cached_answer(
             backend, key,
-            lambda: backend.execute(text, dataset=dataset, default_graph_uris=default_graphs,
+            lambda: backend.service.run(analysis, dataset=dataset, default_graph_uris=default_graphs,
                                     named_graph_uris=named_graphs, result_format=media.name, base_iri=base),
             media, conditional=environ["REQUEST_METHOD"] in ("GET", "HEAD"),
             if_none_match=environ.get("HTTP_IF_NONE_MATCH", ""),

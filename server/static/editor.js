@@ -38,6 +38,41 @@
     yasr: { prefixes: data.prefixes },
   });
 
+  // Accessibility (WCAG 2.1 A/AA, checked with axe-core), configured here rather than by patching the vendored
+  // files: name the endpoint field and the query editor's text area, and make the "add tab" button a tab of
+  // the tab list it sits in (a tablist may only hold tabs). YASGUI re-renders tabs, so this runs on changes.
+  var labels = data.lang === "en"
+    ? { endpoint: "SPARQL endpoint", query: "SPARQL query", tabName: "Tab name", pageSize: "Rows per page" }
+    : { endpoint: "SPARQL-Endpunkt", query: "SPARQL-Abfrage", tabName: "Name des Tabs", pageSize: "Zeilen je Seite" };
+  function accessible() {
+    host.querySelectorAll("input.autocomplete:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", labels.endpoint || "SPARQL endpoint");
+    });
+    host.querySelectorAll(".CodeMirror textarea:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", labels.query || "SPARQL query");
+    });
+    host.querySelectorAll(".tab input[type=text]:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", labels.tabName || "Tab name");
+    });
+    host.querySelectorAll("select.tableSizer:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", labels.pageSize || "Rows per page");
+    });
+    host.querySelectorAll("input[placeholder]:not([aria-label]), select[title]:not([aria-label])").forEach(function (el) {
+      if (!el.labels || !el.labels.length) el.setAttribute("aria-label", el.getAttribute("placeholder") || el.title);
+    });
+    host.querySelectorAll("[role=tablist] button.addTab:not([role])").forEach(function (el) {
+      el.setAttribute("role", "tab");
+      el.setAttribute("aria-selected", "false");
+    });
+  }
+  accessible();
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; accessible(); });
+  }).observe(host, { childList: true, subtree: true });
+
   var plain = document.getElementById("plain-form");
   if (plain) plain.hidden = true;
 

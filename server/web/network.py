@@ -15,8 +15,6 @@ build like every result), so they always match the saved queries.
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from ruhrkg.graph.network import (
@@ -37,7 +35,7 @@ from ruhrkg.graph.query import values
 from ruhrkg.mappings.vocab import BASE
 from ruhrkg.server.query.errors import QueryServiceError
 from ruhrkg.server.web import i18n
-from ruhrkg.server.web.render import backend, conditional, select
+from ruhrkg.server.web.render import backend, conditional, json_bytes, select
 
 bp = Blueprint("network", __name__)
 
@@ -148,7 +146,7 @@ def details(kind: str):
 def data(kind: str, fmt: str):
     net = load(kind, request.args.get("mode"))
     if fmt == "json":
-        body = json.dumps(_json(net), ensure_ascii=False, indent=1).encode("utf-8")
+        body = json_bytes(_json(net))
     elif fmt == "gexf":
         body = as_gexf(net, version=backend().version, built=backend().build.manifest["built_at"])
     else:

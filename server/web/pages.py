@@ -18,8 +18,7 @@ from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from ruhrkg.graph.history import history
-from ruhrkg.graph.query import qname, rows, values
-from ruhrkg.graph.saved import load as load_saved_query
+from ruhrkg.graph.query import qname, values
 from ruhrkg.graph.shared import ontology_graph
 from ruhrkg.mappings import iris
 from ruhrkg.mappings.vocab import DEF, GRAPHS
@@ -33,7 +32,7 @@ from ruhrkg.server.web.render import (
     not_acceptable,
     respond,
     select,
-    select_json,
+    select_saved,
 )
 
 bp = Blueprint("pages", __name__)
@@ -57,7 +56,7 @@ def home():
     """What the dataset is, its counts, the forums, the most frequent ministry pairs, and links to everything."""
 
     def context() -> dict:
-        pairs = values(rows(select_json(load_saved_query("ministry-co-participation").text)))[:TOP_PAIRS]
+        pairs = values(select_saved("ministry-co-participation"))[:TOP_PAIRS]
         for p in pairs:
             p["a_href"], p["b_href"] = (href(str(iris.ministry(p[k]))) for k in ("ministryA", "ministryB"))
         manifest = backend().build.manifest

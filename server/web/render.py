@@ -1,8 +1,9 @@
 """What every page and API view needs, once: the backend (:func:`backend`, like the Flask tutorial's
 ``get_db()``), the internal queries (:func:`select`, :func:`construct`: ``graph/rq/NAME.rq``, parameters bound
-as RDF terms), cache keys (:func:`page_key`), cached conditional responses (:func:`respond`), the negotiation
-of a page's representations (:func:`negotiate`), and RFC 9457 problem details for the JSON APIs
-(:func:`problem`).
+as RDF terms) and the saved queries pages draw on (:func:`select_saved`), cache keys (:func:`page_key`),
+cached conditional responses (:func:`respond`) in any of the pages' formats (HTML, text, RDF, and the views'
+JSON, iCalendar and GeoJSON), the negotiation of a page's representations (:func:`negotiate`), and RFC 9457
+problem details for the JSON APIs (:func:`problem`).
 
 Cache keys and ETags name everything that changes a response's bytes: the build (``Backend.cache_key``), the
 base URL (``public_url`` or the request's host: :func:`~ruhrkg.server.sparql.description.base_url`), and the
@@ -32,8 +33,12 @@ PROBLEM = "application/problem+json"
 JSON_APIS = ("/api/", "/reconcile")
 HTML = formats.MediaType("html", "text/html", (), "html")
 TEXT = formats.MediaType("txt", "text/plain", (), "txt", keywords=("text", "plain"))
-#: The representations pages offer, by ``format=`` name: HTML, text, and the RDF formats of the endpoint.
-PAGE_FORMATS = {mt.name: mt for mt in (HTML, TEXT, *formats.GRAPHS)}
+JSON = formats.MediaType("json", "application/json", (), "json")
+ICALENDAR = formats.MediaType("ics", "text/calendar", (), "ics", keywords=("ical", "icalendar"))
+GEOJSON = formats.MediaType("geojson", "application/geo+json", (), "geojson")
+#: The representations pages offer, by ``format=`` name: HTML, text, the RDF formats of the endpoint, and the
+#: twins of the views (JSON, iCalendar, GeoJSON).
+PAGE_FORMATS = {mt.name: mt for mt in (HTML, TEXT, *formats.GRAPHS, JSON, ICALENDAR, GEOJSON)}
 RDF_TWINS = ("turtle", "jsonld", "ntriples", "rdfxml")
 #: Accept types that also name a page representation (JSON clients get JSON-LD).
 MORE_TYPES = {"jsonld": ("application/json",)}
@@ -84,6 +89,11 @@ def select(name: str, **bindings: tuple[str, str]) -> list[Row]:
     return rows(select_json(saved.internal(name).text, bindings))
 
 
+def select_saved(name: str) -> list[Row]:
+    """The rows of the public saved query ``queries/NAME.rq`` without parameters (its defaults unbound)."""
+    return rows(select_json(saved.load(name).text))
+
+
 def construct(name: str, graphs: list[str], **iris: str) -> list[ox.Triple]:
     """The triples of the internal CONSTRUCT ``graph/rq/NAME.rq`` over ``graphs``, IRIs bound by substitution."""
     subs = {variable: ("iri", value) for variable, value in iris.items()}
@@ -109,16 +119,19 @@ def conditional(resp: Response, *parts: object, max_age: int = 300) -> Response:
 
 
 def respond(key: tuple, fmt: str, make: Callable[[], bytes | None], *, links: list[dict] = (),
-            on_missing: Callable[[], Response] | None = None) -> Response:  # fmt: skip
+            on_missing: Callable[[], Response] | None = None, filename: str = "") -> Response:  # fmt: skip
     """A cached, conditional response: ``make()`` renders the body once per :func:`page_key` of ``key``.
 
     ``make`` returns None for a resource that does not exist; ``on_missing`` answers then (default 404).
+    ``filename`` names the file a browser saves (``Content-Disposition: inline``).
     """
     tag = page_key(*key)
     media = formats.content_type(PAGE_FORMATS[fmt].mime)
     headers = {"ETag": f'"{tag}"', "Vary": "Accept, Accept-Language, Cookie", "Cache-Control": "public, max-age=300"}
     if links:
         headers["Link"] = link_header(links)
+    if filename:
+        headers["Content-Disposition"] = f'inline; filename="{filename}"'
     cache = backend().cache
     hit = cache.get(tag)
     if hit and request.if_none_match.contains_weak(tag):
@@ -129,6 +142,11 @@ def respond(key: tuple, fmt: str, make: Callable[[], bytes | None], *, links: li
     if not hit:
         cache.put(tag, CachedResult("page", media, body))
     return Response(body, content_type=media, headers=headers)
+
+
+def json_bytes(body: object) -> bytes:
+    """A JSON twin's bytes: UTF-8, non-ASCII kept, indented by one space (readable, and still small)."""
+    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def link_header(links: list[dict]) -> str:
@@ -172,7 +190,7 @@ def alternates(offered: tuple[str, ...], current: str, href: Callable[[str], str
 def format_name(name: str) -> str:
     """The link text of a representation: ``HTML``, ``Turtle``, ``JSON-LD`` …"""
     return {"html": "HTML", "txt": "Text", "turtle": "Turtle", "jsonld": "JSON-LD", "ntriples": "N-Triples",
-            "rdfxml": "RDF/XML"}.get(name, name)  # fmt: skip
+            "rdfxml": "RDF/XML", "json": "JSON", "ics": "iCalendar", "geojson": "GeoJSON"}.get(name, name)  # fmt: skip
 
 
 def not_acceptable(offered: tuple[str, ...]) -> Response:
