@@ -588,8 +588,12 @@ def test_a_runaway_query_is_cut_off_and_the_stores_own_limit_stops_it(oxigraph_s
         assert "1 s time limit" in e.value.message and time.monotonic() - started < 2.5
         assert b"true" in b"".join(svc.execute("ASK { ?s ?p ?o }").chunks)  # the store still answers others
     busy = _cpu_seconds(server.proc.pid)
-    time.sleep(1)
-    assert _cpu_seconds(server.proc.pid) - busy > 0.5  # the store works on, after we gave up
+    for _ in range(30):  # the store works on after we gave up: half a CPU second within 3 s (tests run in parallel)
+        time.sleep(0.1)
+        if _cpu_seconds(server.proc.pid) - busy > 0.5:
+            break
+    else:
+        pytest.fail("the Oxigraph server stopped working on the query as soon as we gave up")
     while time.monotonic() - started < 15:
         before = _cpu_seconds(server.proc.pid)
         time.sleep(1)
