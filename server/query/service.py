@@ -71,30 +71,9 @@ class QueryService:
         return check_query(query, max_query_length=self.max_query_length, max_nesting=self.max_nesting,
                            service_allowlist=self.service_allowlist)  # fmt: skip
 
-    def execute(
-        self,
-        query: str,
-        *,
-        dataset: str = "default",
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        result_format: str = "json",
-        substitutions: dict[str, tuple[str, str]] | None = None,
-        base_iri: str | None = None,
-    ) -> Result:
-        """Check and run a query; the result streams from the engine in chunks.
-
-        ``dataset``: ``default`` (data + ontology), ``inferred`` (+ inferred triples) or ``union`` (every
-        graph); a query's own FROM / FROM NAMED takes precedence over it, and explicit ``default_graph_uris``
-        / ``named_graph_uris`` (SPARQL protocol) over both. ``result_format``: json, xml, csv or tsv for
-        SELECT/ASK; turtle, ntriples, nquads, trig, jsonld or rdfxml for CONSTRUCT/DESCRIBE.
-        ``substitutions`` binds variables to values (kind ``iri``, ``literal`` or ``integer``), never pasting
-        them into the text. ``base_iri`` resolves relative IRIs in the query. Raises a
-        :class:`~ruhrkg.server.query.errors.QueryServiceError`.
-        """
-        return self.run(self.check(query), dataset=dataset, default_graph_uris=default_graph_uris,
-                        named_graph_uris=named_graph_uris, result_format=result_format, substitutions=substitutions,
-                        base_iri=base_iri)  # fmt: skip
+    def execute(self, query: str, **options) -> Result:
+        """Check and run a query (:meth:`check`, then :meth:`run` with ``options``)."""
+        return self.run(self.check(query), **options)
 
     def run(
         self,
@@ -107,8 +86,18 @@ class QueryService:
         substitutions: dict[str, tuple[str, str]] | None = None,
         base_iri: str | None = None,
     ) -> Result:
-        """Run a query that :meth:`check` accepted (its :class:`Analysis`, which carries the checked text), with
-        the arguments of :meth:`execute`: for callers that looked at the query before running it."""
+        """Run a query that :meth:`check` accepted (its :class:`Analysis` carries the checked text); the result
+        streams from the engine in chunks. Callers that look at the query first (the protocol core chooses the
+        format by its form) check it once and pass the analysis here.
+
+        ``dataset``: ``default`` (data + ontology), ``inferred`` (+ inferred triples) or ``union`` (every
+        graph); a query's own FROM / FROM NAMED takes precedence over it, and explicit ``default_graph_uris``
+        / ``named_graph_uris`` (SPARQL protocol) over both. ``result_format``: json, xml, csv or tsv for
+        SELECT/ASK; turtle, ntriples, nquads, trig, jsonld or rdfxml for CONSTRUCT/DESCRIBE.
+        ``substitutions`` binds variables to values (kind ``iri``, ``literal`` or ``integer``), never pasting
+        them into the text. ``base_iri`` resolves relative IRIs in the query. Raises a
+        :class:`~ruhrkg.server.query.errors.QueryServiceError`.
+        """
         form = analysis.form
         formats = RESULT_FORMATS if form in ("select", "ask") else RDF_FORMATS
         if result_format not in formats:
