@@ -30,6 +30,7 @@ from ruhrkg.server import accesslog
 from ruhrkg.server.backend import Backend
 from ruhrkg.server.config import Settings
 from ruhrkg.server.query.errors import QueryServiceError
+from ruhrkg.server.sparql import formats
 from ruhrkg.server.sparql.protocol import CORS_HEADERS, SparqlEndpoint
 from ruhrkg.server.web import render
 from ruhrkg.server.wsgi import Front
@@ -60,6 +61,7 @@ def create_app(settings: Settings | dict | None = None) -> Flask:
     app.after_request(_after)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(QueryServiceError, _query_error)  # pages whose query failed: the reason, no traceback
+    app.register_error_handler(formats.NotAcceptable, _not_acceptable)  # any view's negotiation: 406, not 500
     if settings.access_log:
         accesslog.setup()
     app.wsgi_app = Front(app.wsgi_app, SparqlEndpoint(backend, app.wsgi_app), settings)
@@ -125,6 +127,13 @@ def _http_error(e: HTTPException):
 def _query_error(e: QueryServiceError):
     """A query behind a page failed (the store is down, a time limit): its status and one-line reason."""
     return plain(e.status, e.message) if _wants_text() else _html_error(e.status, e.message)
+
+
+def _not_acceptable(e: formats.NotAcceptable):
+    """No representation a view offers satisfies ``Accept`` (or ``format=``): 406 with what is offered."""
+    resp = plain(406, f"406 Not Acceptable: {e}; offered: {', '.join(m.mime for m in e.offered)}")
+    resp.headers["Vary"] = "Accept"
+    return resp
 
 
 def _html_error(status: int, message: str) -> Response:

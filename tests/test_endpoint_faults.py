@@ -113,6 +113,18 @@ def test_an_unknown_function_is_the_clients_error(client):
     assert resp.status_code == 400 and b"urn:x-no-such-function" in resp.data
 
 
+@pytest.mark.parametrize(("path", "accept"), [
+    ("/.well-known/void", "text/html"),  # found by the README's main command: this answered 500
+    ("/.well-known/void?format=no-such-format", "*/*"),
+    ("/doc/forum/14?format=no-such-format", "*/*"),
+    ("/sparql?query=ASK%7B%7D&format=no-such-format", "*/*"),
+])  # fmt: skip
+def test_an_unoffered_representation_is_a_406_with_what_is_offered(client, path, accept):
+    resp = client.get(path, headers={"Accept": accept})
+    assert resp.status_code == 406, resp.data[:300]
+    assert b"Traceback" not in resp.data and resp.mimetype == "text/plain"
+
+
 def test_the_result_cache_is_bounded_in_bytes():
     cache = ResultCache(max_bytes=100_000, max_entry_bytes=20_000)
     for i in range(512):  # the same 10 KB answer for queries that differ only in a comment
