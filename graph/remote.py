@@ -77,6 +77,7 @@ from urllib.request import parse_http_list, parse_keqv_list
 
 import pyoxigraph as ox
 
+from ruhrkg.graph.query import rows, values
 from ruhrkg.mappings.vocab import GRAPHS
 
 #: ``FLAVOUR+URL`` layouts: query, update and GSP paths relative to the URL, and the query-string
@@ -392,10 +393,9 @@ def select(spec: StoreSpec, text: str, *, timeout: float = 300.0) -> list[dict]:
     if reply.status != 200:
         raise RemoteStoreError(f"the store failed a query (HTTP {reply.status}): {reply.message()}")
     try:
-        rows = json.loads(reply.body)["results"]["bindings"]
-    except (ValueError, KeyError, TypeError):
+        return values(rows(reply.body))
+    except (SyntaxError, ValueError):
         raise RemoteStoreError(f"the store's answer to a query is not SPARQL JSON ({reply.content_type})") from None
-    return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
 # --------------------------------------------------------------------------- publishing
@@ -404,10 +404,10 @@ def select(spec: StoreSpec, text: str, *, timeout: float = 300.0) -> list[dict]:
 def graph_sizes(spec: StoreSpec, graphs: Iterable[str], *, timeout: float = 300.0) -> dict[str, int]:
     """Triples per graph in the store (0 for a graph it lacks), with one query."""
     graphs = list(graphs)
-    values = " ".join(f"<{g}>" for g in graphs)
-    rows = select(spec, f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-                        "GROUP BY ?g", timeout=timeout)  # fmt: skip
-    found = {r["g"]: int(r["n"]) for r in rows if "g" in r}
+    listed = " ".join(f"<{g}>" for g in graphs)
+    counted = select(spec, f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {listed} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                           "GROUP BY ?g", timeout=timeout)  # fmt: skip
+    found = {r["g"]: int(r["n"]) for r in counted if "g" in r}
     return {g: found.get(g, 0) for g in graphs}
 
 

@@ -24,6 +24,8 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ruhrkg.graph.query import rows, values
+
 WD = "http://www.wikidata.org/entity/"
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 WIKIDATA_API = "https://www.wikidata.org/w/api.php"
@@ -110,12 +112,11 @@ class WikidataClient:
     def select(self, query: str) -> list[dict[str, str]]:
         """Run a SELECT query; each row maps variable names to plain values."""
         url = self.config.sparql_url + "?" + urllib.parse.urlencode({"query": query})
-        answer = self._get_json(url, "application/sparql-results+json")
+        body = self._get(url, "application/sparql-results+json")
         try:
-            rows = answer["results"]["bindings"]
-        except (KeyError, TypeError):
+            return values(rows(body))
+        except (SyntaxError, ValueError):
             raise WikidataError("the SPARQL endpoint's answer is not SPARQL JSON results") from None
-        return [{k: v["value"] for k, v in row.items()} for row in rows]
 
     def facts(self, qids: Iterable[str], classes: Iterable[str], properties: Iterable[str]) -> dict[str, Facts]:
         """Labels, aliases, descriptions, which of ``classes`` each item belongs to (via P31/P279*),
@@ -177,6 +178,13 @@ class WikidataClient:
 
     # -- HTTP -------------------------------------------------------------
     def _get_json(self, url: str, accept: str) -> dict:
+        try:
+            return json.loads(self._get(url, accept))
+        except ValueError:
+            raise WikidataError(f"{_host(url)} answered with something that is not JSON") from None
+
+    def _get(self, url: str, accept: str) -> bytes:
+        """The body of a GET, politely spaced and retried on the statuses of :data:`RETRY_STATUS`."""
         attempt = 0
         while True:
             wait = self.config.min_interval - (time.monotonic() - self._last)
@@ -187,11 +195,7 @@ class WikidataClient:
             req = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept": accept})
             try:
                 with urllib.request.urlopen(req, timeout=self.config.timeout) as resp:
-                    body = resp.read()
-                try:
-                    return json.loads(body)
-                except ValueError:
-                    raise WikidataError(f"{_host(url)} answered with something that is not JSON") from None
+                    return resp.read()
             except urllib.error.HTTPError as e:
                 e.close()
                 if e.code not in RETRY_STATUS or attempt >= self.config.retries:
