@@ -8,6 +8,7 @@ workers on the local build) and ``remote`` (an Oxigraph server holding the same 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import shutil
 import socket
@@ -333,6 +334,55 @@ def new_listener():
     yield make
     for lis in made:
         lis.close()
+
+
+class FixedAnswer:
+    """A loopback HTTP server answering every GET and POST with ``body`` as SPARQL JSON results; ``requests``
+    lists the methods it was asked with."""
+
+    def __init__(self, body: bytes):
+        answer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                answer.requests.append(self.command)
+                if self.command == "POST":
+                    self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.body, self.requests = body, []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def fixed_answer():
+    """A factory: ``fixed_answer(body)`` is a :class:`FixedAnswer`, closed after the test."""
+    made: list[FixedAnswer] = []
+
+    def make(body: bytes) -> FixedAnswer:
+        made.append(FixedAnswer(body))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
 
 
 @pytest.fixture

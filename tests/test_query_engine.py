@@ -6,7 +6,6 @@ worker processes, SERVICE targets are real sockets on 127.0.0.1.
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import os
@@ -333,49 +332,21 @@ def test_a_refused_service_makes_no_network_request(service, listener):
     assert listener.accepted == 1
 
 
-class SparqlHandler(http.server.BaseHTTPRequestHandler):
-    """Answers every request with one SPARQL JSON solution, and records that it was asked."""
-
-    requests: list[str] = []
-    body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"from afar"}}]}}'
-
-    def _answer(self):
-        self.requests.append(self.command)
-        if self.command == "POST":
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args):
-        pass
+FROM_AFAR = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"from afar"}}]}}'
 
 
-def test_an_allowed_service_is_contacted(store_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SparqlHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    try:
-        with local_service(store_path, workers=1, service_allowlist=[url]) as svc:
-            rows = json.loads(text(svc.execute(f"SELECT ?x {{ SERVICE <{url}> {{ ?x ?p ?o }} }}")))
-            assert rows["results"]["bindings"] == [{"x": {"type": "literal", "value": "from afar"}}]
-            host = url.rsplit("/", 1)[0] + "/"
-            rows = json.loads(
-                text(svc.execute(f"PREFIX r: <{host}> SELECT ?x {{ SERVICE SILENT r:sparql {{ ?x ?p ?o }} }}"))
-            )
-            assert len(rows["results"]["bindings"]) == 1
-            with pytest.raises(QueryRejected):
-                svc.execute(f"SELECT ?x {{ SERVICE <{url}/other> {{ ?x ?p ?o }} }}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-    assert len(SparqlHandler.requests) == 2
+def test_an_allowed_service_is_contacted(store_path, fixed_answer):
+    server = fixed_answer(FROM_AFAR)
+    url = server.url + "/sparql"
+    with local_service(store_path, workers=1, service_allowlist=[url]) as svc:
+        rows = json.loads(text(svc.execute(f"SELECT ?x {{ SERVICE <{url}> {{ ?x ?p ?o }} }}")))
+        assert rows["results"]["bindings"] == [{"x": {"type": "literal", "value": "from afar"}}]
+        prefixed = f"PREFIX r: <{server.url}/> SELECT ?x {{ SERVICE SILENT r:sparql {{ ?x ?p ?o }} }}"
+        rows = json.loads(text(svc.execute(prefixed)))
+        assert len(rows["results"]["bindings"]) == 1
+        with pytest.raises(QueryRejected):
+            svc.execute(f"SELECT ?x {{ SERVICE <{url}/other> {{ ?x ?p ?o }} }}")
+    assert len(server.requests) == 2
 
 
 # --------------------------------------------------------------------------- limits

@@ -554,37 +554,13 @@ def test_entity_pages_show_verified_links_only(data_dir):
         app.extensions["ruhrkg"].close()
 
 
-class _NotResults(http.server.BaseHTTPRequestHandler):
-    """Answers every GET and POST with 200 and the body of :attr:`body`, which is not SPARQL JSON results."""
-
-    body = b""
-
-    def _answer(self):  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize("body", [b'{"search": []}', b"<html>busy</html>", b'{"head": {"vars": ["x"]}}'])
-def test_an_answer_that_is_not_sparql_results_is_a_clear_error(body):
+def test_an_answer_that_is_not_sparql_results_is_a_clear_error(fixed_answer, body):
     """Both SPARQL clients (Wikidata and the remote store) read SELECT results with graph.query.rows."""
-    _NotResults.body = body
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotResults)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.server_port}"
-    try:
-        client = WikidataClient(WikidataConfig(sparql_url=url + "/sparql", min_interval=0, retries=0))
-        with pytest.raises(WikidataError, match="not SPARQL JSON"):
-            client.select("SELECT ?x {}")
-        with pytest.raises(remote.RemoteStoreError, match="not SPARQL JSON"):
-            remote.select(remote.StoreSpec.parse(url, env={}), "SELECT ?x {}")
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    server = fixed_answer(body)
+    client = WikidataClient(WikidataConfig(sparql_url=server.url + "/sparql", min_interval=0, retries=0))
+    with pytest.raises(WikidataError, match="not SPARQL JSON"):
+        client.select("SELECT ?x {}")
+    with pytest.raises(remote.RemoteStoreError, match="not SPARQL JSON"):
+        remote.select(remote.StoreSpec.parse(server.url, env={}), "SELECT ?x {}")
+    assert server.requests == ["GET", "POST"]
