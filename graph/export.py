@@ -174,6 +174,7 @@ def describe_dumps(directory: Path) -> list[Dump]:
     for d in downloads():
         path = directory / d.name
         if path.is_file():
-            data = path.read_bytes()
-            out.append(Dump(d, len(data), hashlib.sha256(data).hexdigest()))
+            with path.open("rb") as f:  # streamed: a dump of a large build does not fit in memory
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            out.append(Dump(d, path.stat().st_size, digest))
     return out
