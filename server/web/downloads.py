@@ -1,8 +1,8 @@
-"""The downloads page: ``/downloads/`` lists the dumps of the current build.
+"""The downloads page: ``/downloads/`` lists the files of the current build (the RDF dumps and the links as SSSOM).
 
-Browsers get an HTML page: every dump with its format, size, SHA-256, licence and the dataset version, and
-snippets to load it (``oxigraph load``, rdflib, pandas with SPARQLWrapper against our endpoint, curl).
-Other clients get the same list as JSON, as before (``Accept: application/json``, ``*/*``, no ``Accept``, or
+Browsers get an HTML page: every file with its format, size, SHA-256, licence and the dataset version, and
+snippets to load the dumps (``oxigraph load``, rdflib, pandas with SPARQLWrapper against our endpoint, curl).
+Other clients get the same list as JSON (``Accept: application/json``, ``*/*``, no ``Accept``, or
 ``?format=json``). The files themselves are served by :func:`ruhrkg.server.web.meta.download`;
 :func:`ruhrkg.graph.export.describe_dumps` describes them.
 """
